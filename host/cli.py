@@ -1,0 +1,109 @@
+"""``posture``: the one command-line entry point.
+
+Subcommands live in :mod:`host.commands`, one module each, discovered at start-up: a module
+provides ``register(subparsers)`` which adds its parser and sets ``func`` to a callable taking
+the parsed arguments and returning the exit code.
+
+Exit codes (Glasgow's): 0 ok, 1 device or transport failure, 2 usage, configuration or bad
+input, 3 environment (no Bluetooth, no display), 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import pkgutil
+import sys
+from collections.abc import Callable, Sequence
+
+from host import commands
+from host.errors import (
+    BluetoothUnavailableError,
+    CalibrationError,
+    ConfigError,
+    InputDataError,
+    PostureError,
+    StoreError,
+    TransportError,
+)
+
+__all__ = ["EXIT_DEVICE", "EXIT_ENVIRONMENT", "EXIT_INTERRUPTED", "EXIT_USAGE", "build_parser", "main"]
+
+EXIT_DEVICE = 1
+EXIT_USAGE = 2
+EXIT_ENVIRONMENT = 3
+EXIT_INTERRUPTED = 130
+
+_EPILOG = """\
+device strings (--device):
+  sim:SCENARIO[?seed=N&rate=HZ&speed=X&gyro=0]   the simulated wearer, in process
+  ble:ADDRESS | ble:name=NAME | ble:              a sensor over Bluetooth LE
+  serial:PORT_OR_URL                              a sensor on a serial port (or socket://...)
+  replay:FILE.csv[?speed=X]                       a recording played back as if live
+
+examples:
+  posture monitor --device sim:desk_day?speed=10
+  posture analyze day.csv -o flexion.csv --neutral 0:5 --forward 8:12
+  posture report --from 2026-11-01 --to 2026-11-30 -o report.pdf
+Run 'posture COMMAND --help' for each command's options.
+"""
+
+
+class _Formatter(argparse.RawDescriptionHelpFormatter):
+    pass
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full parser with every discovered subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="posture",
+        description="Posture Companion: live trunk-flexion monitoring, gentle alerts and "
+        "therapist reports from a back-worn IMU. Local only: no account, no cloud.",
+        epilog=_EPILOG,
+        formatter_class=_Formatter,
+    )
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output (-vv: debug)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for module_info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
+        if module_info.name.startswith("_"):
+            continue
+        module = importlib.import_module(f"{commands.__name__}.{module_info.name}")
+        register: Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None] | None = (
+            getattr(module, "register", None)
+        )
+        if register is not None:
+            register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``posture``; returns (and, as a script, exits with) the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=[logging.WARNING, logging.INFO, logging.DEBUG][min(args.verbose, 2)],
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    func: Callable[[argparse.Namespace], int] = args.func
+    try:
+        return func(args)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BluetoothUnavailableError as exc:
+        print(f"posture: {exc}", file=sys.stderr)
+        return EXIT_ENVIRONMENT
+    except (ConfigError, InputDataError, CalibrationError) as exc:
+        print(f"posture: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except (TransportError, StoreError) as exc:
+        print(f"posture: {exc}", file=sys.stderr)
+        return EXIT_DEVICE
+    except PostureError as exc:
+        print(f"posture: {exc}", file=sys.stderr)
+        return EXIT_DEVICE
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,177 @@
+"""From raw data packets to IMU samples in SI units on one continuous time axis (pure).
+
+:class:`SampleBlock` is the unit every later stage works on, live and offline alike: a live
+notification becomes a block of a few samples, a recording is one large block. Fusion,
+posture and alerts take blocks, so streaming and batch share one code path.
+
+:class:`SampleAssembler` turns :class:`~host.protocol.DataPacket` s into blocks: it scales counts
+with the factors the device announced, unwraps the 32-bit sequence and tick counters, drops
+duplicates (a replay overlapping what already arrived) and reports gaps.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+from host.protocol import ConfigMessage, DataPacket
+
+__all__ = ["Gap", "SampleAssembler", "SampleBlock", "StreamStatistics"]
+
+FloatArray = npt.NDArray[np.float64]
+
+_WRAP = 1 << 32
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class SampleBlock:
+    """Consecutive IMU samples.
+
+    Attributes:
+        t_s: (N,) sample times in seconds (device clock, 0 = first sample of the stream).
+        accel_m_s2: (N, 3) specific force in the sensor frame, m/s² (≈ +9.81 up when still).
+        gyro_rad_s: (N, 3) angular rate in the sensor frame, rad/s, or None (no gyroscope).
+        seq: (N,) unwrapped sample sequence numbers, or None when not known (CSV input).
+    """
+
+    t_s: FloatArray
+    accel_m_s2: FloatArray
+    gyro_rad_s: FloatArray | None = None
+    seq: npt.NDArray[np.int64] | None = None
+
+    def __len__(self) -> int:
+        return int(self.t_s.shape[0])
+
+    @property
+    def has_gyro(self) -> bool:
+        return self.gyro_rad_s is not None
+
+    def slice(self, start: int, stop: int) -> SampleBlock:
+        """Samples ``start:stop`` (views, no copy)."""
+        return SampleBlock(
+            self.t_s[start:stop],
+            self.accel_m_s2[start:stop],
+            None if self.gyro_rad_s is None else self.gyro_rad_s[start:stop],
+            None if self.seq is None else self.seq[start:stop],
+        )
+
+    @staticmethod
+    def concatenate(blocks: list[SampleBlock]) -> SampleBlock:
+        """Join blocks in order (all with or all without gyroscope)."""
+        if not blocks:
+            return SampleBlock(np.zeros(0), np.zeros((0, 3)))
+        gyros = [b.gyro_rad_s for b in blocks]
+        seqs = [b.seq for b in blocks]
+        return SampleBlock(
+            np.concatenate([b.t_s for b in blocks]),
+            np.concatenate([b.accel_m_s2 for b in blocks]),
+            None if any(g is None for g in gyros) else np.concatenate(gyros),  # type: ignore[arg-type]
+            None if any(s is None for s in seqs) else np.concatenate(seqs),  # type: ignore[arg-type]
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Gap:
+    """Samples that never arrived: ``count`` samples before sequence ``next_seq``."""
+
+    next_seq: int
+    count: int
+    t_s: float
+
+
+@dataclass(slots=True)
+class StreamStatistics:
+    """Counters kept by :class:`SampleAssembler`."""
+
+    packets: int = 0
+    samples: int = 0
+    replayed_samples: int = 0
+    duplicate_samples: int = 0
+    gaps: int = 0
+    missing_samples: int = 0
+    saturated_packets: int = 0
+
+
+@dataclass(slots=True)
+class SampleAssembler:
+    """Stateful packet → :class:`SampleBlock` converter for one device stream.
+
+    Args:
+        config: the stream description the device announced (scales, rates).
+    """
+
+    config: ConfigMessage
+    statistics: StreamStatistics = field(default_factory=StreamStatistics)
+    gaps: list[Gap] = field(default_factory=list)
+    _next_seq: int | None = None  # unwrapped sequence number expected next
+    _last_tick: int | None = None  # unwrapped tick of the last sample delivered
+    _first_tick: int = 0
+
+    @property
+    def next_seq(self) -> int | None:
+        """Unwrapped sequence number expected next (None before the first packet)."""
+        return self._next_seq
+
+    def reconfigure(self, config: ConfigMessage) -> None:
+        """Use a new stream description (rate or range changed) keeping counters and time."""
+        self.config = config
+
+    def push(self, packet: DataPacket) -> SampleBlock | None:
+        """Convert one packet; returns None when it held nothing new (a pure duplicate).
+
+        A jump forward in sequence is recorded in :attr:`gaps` (and the samples after it are
+        still delivered): a replay request can fill it before it reaches the assembler.
+        """
+        cfg = self.config
+        stats = self.statistics
+        stats.packets += 1
+        n = len(packet)
+        seq0 = self._unwrap_seq(packet.seq)
+        tick0 = self._unwrap_tick(packet.tick)
+        ticks_per_sample = cfg.tick_hz / cfg.rate_hz
+        skip = 0
+        if self._next_seq is not None:
+            if seq0 > self._next_seq:
+                missing = seq0 - self._next_seq
+                stats.gaps += 1
+                stats.missing_samples += missing
+                self.gaps.append(Gap(seq0, missing, (tick0 - self._first_tick) / cfg.tick_hz))
+            elif seq0 < self._next_seq:
+                skip = min(n, self._next_seq - seq0)
+                stats.duplicate_samples += skip
+        if skip >= n:
+            return None
+        if packet.saturated:
+            stats.saturated_packets += 1
+        if packet.replayed:
+            stats.replayed_samples += n - skip
+        idx = np.arange(skip, n)
+        ticks = tick0 + idx * ticks_per_sample
+        accel = packet.accel[skip:].astype(np.float64) * cfg.accel_scale_m_s2
+        gyro = None
+        if packet.gyro is not None:
+            gyro = packet.gyro[skip:].astype(np.float64) * cfg.gyro_scale_rad_s
+        self._next_seq = seq0 + n
+        self._last_tick = int(round(ticks[-1]))
+        stats.samples += n - skip
+        return SampleBlock(
+            (ticks - self._first_tick) / cfg.tick_hz, accel, gyro, (seq0 + idx).astype(np.int64)
+        )
+
+    def _unwrap_seq(self, seq: int) -> int:
+        if self._next_seq is None:
+            return seq
+        # choose the unwrapped value nearest to what we expect
+        base = self._next_seq - (self._next_seq % _WRAP)
+        candidates = (base - _WRAP + seq, base + seq, base + _WRAP + seq)
+        return min(candidates, key=lambda c: abs(c - self._next_seq))  # type: ignore[operator]
+
+    def _unwrap_tick(self, tick: int) -> int:
+        if self._last_tick is None:
+            self._first_tick = tick
+            return tick
+        base = self._last_tick - (self._last_tick % _WRAP)
+        candidates = (base - _WRAP + tick, base + tick, base + _WRAP + tick)
+        return min(candidates, key=lambda c: abs(c - self._last_tick))  # type: ignore[operator]
