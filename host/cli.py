@@ -28,7 +28,14 @@ from host.errors import (
     TransportError,
 )
 
-__all__ = ["EXIT_DEVICE", "EXIT_ENVIRONMENT", "EXIT_INTERRUPTED", "EXIT_USAGE", "build_parser", "main"]
+__all__ = [
+    "EXIT_DEVICE",
+    "EXIT_ENVIRONMENT",
+    "EXIT_INTERRUPTED",
+    "EXIT_USAGE",
+    "build_parser",
+    "main",
+]
 
 EXIT_DEVICE = 1
 EXIT_USAGE = 2
@@ -63,7 +70,9 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=_EPILOG,
         formatter_class=_Formatter,
     )
-    parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output (-vv: debug)")
+    parser.add_argument(
+        "-v", "--verbose", action="count", default=0, help="more log output (-vv: debug)"
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for module_info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
         if module_info.name.startswith("_"):

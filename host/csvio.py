@@ -113,9 +113,7 @@ def read_csv(path: str | Path) -> CsvRecording:
 
 def _parse(path: Path, body: str, n_columns: int, use: list[int]) -> np.ndarray:
     try:
-        data = np.loadtxt(
-            io.StringIO(body), delimiter=",", usecols=use, ndmin=2, dtype=np.float64
-        )
+        data = np.loadtxt(io.StringIO(body), delimiter=",", usecols=use, ndmin=2, dtype=np.float64)
     except ValueError as exc:
         raise InputDataError(f"{path}:{_first_bad_line(body, n_columns, use)}: {exc}") from exc
     return data

@@ -196,7 +196,8 @@ class DataPacket:
         if not isinstance(other, DataPacket):
             return NotImplemented
         gyro_equal = (self.gyro is None and other.gyro is None) or (
-            self.gyro is not None and other.gyro is not None
+            self.gyro is not None
+            and other.gyro is not None
             and np.array_equal(self.gyro, other.gyro)
         )
         return (
@@ -291,9 +292,17 @@ def encode_message(message: Message) -> bytes:
     if isinstance(message, ConfigMessage):
         flags = (_FLAG_GYRO if message.has_gyro else 0) | (0x02 if message.streaming else 0)
         return _CONFIG.pack(
-            _TYPE_CONFIG, PROTOCOL_VERSION, flags, message.samples_per_packet, message.rate_hz,
-            message.tick_hz, message.accel_scale_m_s2, message.gyro_scale_rad_s,
-            message.accel_range_g, message.gyro_range_dps, message.buffer_capacity,
+            _TYPE_CONFIG,
+            PROTOCOL_VERSION,
+            flags,
+            message.samples_per_packet,
+            message.rate_hz,
+            message.tick_hz,
+            message.accel_scale_m_s2,
+            message.gyro_scale_rad_s,
+            message.accel_range_g,
+            message.gyro_range_dps,
+            message.buffer_capacity,
         )
     if isinstance(message, StatusMessage):
         flags = (
@@ -302,8 +311,13 @@ def encode_message(message: Message) -> bytes:
             | (0x04 if message.buffer_overflowed else 0)
         )
         return _STATUS.pack(
-            _TYPE_STATUS, PROTOCOL_VERSION, message.battery_pct, flags,
-            message.buffer_fill, message.tick, int(message.error),
+            _TYPE_STATUS,
+            PROTOCOL_VERSION,
+            message.battery_pct,
+            flags,
+            message.buffer_fill,
+            message.tick,
+            int(message.error),
         )
     if isinstance(message, Command):
         layout = _CMD_PARAMS[message.opcode]
@@ -311,7 +325,10 @@ def encode_message(message: Message) -> bytes:
             params = layout.pack(*message.params)
         except struct.error as exc:
             raise ProtocolError(f"bad parameters for {message.opcode.name}: {exc}") from exc
-        return _CMD_HEADER.pack(_TYPE_COMMAND, PROTOCOL_VERSION, message.token, message.opcode) + params
+        return (
+            _CMD_HEADER.pack(_TYPE_COMMAND, PROTOCOL_VERSION, message.token, message.opcode)
+            + params
+        )
     return (
         _RESP_HEADER.pack(
             _TYPE_RESPONSE, PROTOCOL_VERSION, message.token, message.opcode, message.result
@@ -323,14 +340,20 @@ def encode_message(message: Message) -> bytes:
 def _encode_data(packet: DataPacket) -> bytes:
     count = len(packet)
     if not 1 <= count <= MAX_SAMPLES_PER_PACKET:
-        raise ProtocolError(f"a data packet carries 1..{MAX_SAMPLES_PER_PACKET} samples, not {count}")
+        raise ProtocolError(
+            f"a data packet carries 1..{MAX_SAMPLES_PER_PACKET} samples, not {count}"
+        )
     flags = (
         (_FLAG_GYRO if packet.gyro is not None else 0)
         | (_FLAG_REPLAYED if packet.replayed else 0)
         | (_FLAG_SATURATED if packet.saturated else 0)
     )
     header = _DATA_HEADER.pack(
-        _TYPE_DATA, PROTOCOL_VERSION, flags, count, packet.seq & 0xFFFFFFFF,
+        _TYPE_DATA,
+        PROTOCOL_VERSION,
+        flags,
+        count,
+        packet.seq & 0xFFFFFFFF,
         packet.tick & 0xFFFFFFFF,
     )
     columns = packet.accel if packet.gyro is None else np.hstack((packet.accel, packet.gyro))
@@ -370,13 +393,22 @@ def decode_message(data: bytes | bytearray | memoryview) -> Message:
         return _decode_data(data)
     if kind == _TYPE_CONFIG:
         _expect_size(data, _CONFIG.size, "config")
-        (_, _, flags, per_packet, rate, tick_hz, a_scale, g_scale, a_range, g_range,
-         capacity) = _CONFIG.unpack(data)
+        (_, _, flags, per_packet, rate, tick_hz, a_scale, g_scale, a_range, g_range, capacity) = (
+            _CONFIG.unpack(data)
+        )
         if rate == 0 or tick_hz == 0:
             raise ProtocolError("config announces a zero sample or tick rate")
         return ConfigMessage(
-            bool(flags & _FLAG_GYRO), bool(flags & 0x02), per_packet, rate, tick_hz,
-            a_scale, g_scale, a_range, g_range, capacity,
+            bool(flags & _FLAG_GYRO),
+            bool(flags & 0x02),
+            per_packet,
+            rate,
+            tick_hz,
+            a_scale,
+            g_scale,
+            a_range,
+            g_range,
+            capacity,
         )
     if kind == _TYPE_STATUS:
         _expect_size(data, _STATUS.size, "status")
@@ -386,7 +418,12 @@ def decode_message(data: bytes | bytearray | memoryview) -> Message:
         except ValueError:
             error_code = DeviceError.SENSOR_FAULT
         return StatusMessage(
-            battery, bool(flags & 0x01), bool(flags & 0x02), bool(flags & 0x04), fill, tick,
+            battery,
+            bool(flags & 0x01),
+            bool(flags & 0x02),
+            bool(flags & 0x04),
+            fill,
+            tick,
             error_code,
         )
     if kind == _TYPE_COMMAND:
@@ -405,7 +442,7 @@ def decode_message(data: bytes | bytearray | memoryview) -> Message:
             raise FramingError("response too short")
         _, _, token, op, result = _RESP_HEADER.unpack_from(data)
         try:
-            return Response(Opcode(op), Result(result), token, data[_RESP_HEADER.size:])
+            return Response(Opcode(op), Result(result), token, data[_RESP_HEADER.size :])
         except ValueError as exc:
             raise ProtocolError(f"bad response opcode 0x{op:02x} or result {result}") from exc
     raise FramingError(f"unknown message type 0x{kind:02x}")
@@ -428,8 +465,12 @@ def _decode_data(data: bytes) -> DataPacket:
     values = np.frombuffer(data, dtype="<i2", offset=_DATA_HEADER.size).reshape(count, width)
     values = values.astype(np.int16)
     return DataPacket(
-        seq, tick, values[:, :3], values[:, 3:] if has_gyro else None,
-        bool(flags & _FLAG_REPLAYED), bool(flags & _FLAG_SATURATED),
+        seq,
+        tick,
+        values[:, :3],
+        values[:, 3:] if has_gyro else None,
+        bool(flags & _FLAG_REPLAYED),
+        bool(flags & _FLAG_SATURATED),
     )
 
 

@@ -154,7 +154,7 @@ class SampleAssembler:
         if packet.gyro is not None:
             gyro = packet.gyro[skip:].astype(np.float64) * cfg.gyro_scale_rad_s
         self._next_seq = seq0 + n
-        self._last_tick = int(round(ticks[-1]))
+        self._last_tick = int(np.rint(ticks[-1]))
         stats.samples += n - skip
         return SampleBlock(
             (ticks - self._first_tick) / cfg.tick_hz, accel, gyro, (seq0 + idx).astype(np.int64)
