@@ -1,0 +1,263 @@
+"""Dashboard and alert settings, persisted as TOML in the platform's user config directory.
+
+Precedence (lowest first): the defaults of :class:`Settings` < the TOML file < environment
+variables ``POSTURE_<FIELD>`` (e.g. ``POSTURE_TOLERANCE_DEG=25``). Command-line flags, applied by
+the caller with :func:`dataclasses.replace`, come last.
+
+The file is a flat TOML table whose keys are the field names of :class:`Settings`::
+
+    device = "sim:desk_day"
+    tolerance_deg = 20.0
+    delay_s = 60.0
+    policy_mode = "threshold"
+    quiet_start = "22:00"
+    quiet_end = "07:00"
+
+It is read with :mod:`tomllib` and written with ``tomli_w``; the file is the user's only
+(0600 in a 0700 directory) because settings name their sensor and their habits.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+import re
+import tempfile
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+import tomli_w
+
+from host.errors import ConfigError
+
+__all__ = [
+    "APP_NAME",
+    "POLICY_MODES",
+    "SNOOZE_CHOICES_MIN",
+    "Settings",
+    "default_settings_path",
+    "load_settings",
+    "parse_clock",
+    "save_settings",
+]
+
+logger = logging.getLogger(__name__)
+
+APP_NAME = "posture-companion"
+ENV_PREFIX = "POSTURE_"
+# "threshold": tolerance angle held for longer than the delay; "iso11226": the acceptable
+# holding time shrinks with the angle (issue 5); "training": feedback that fades.
+POLICY_MODES = ("threshold", "iso11226", "training")
+SNOOZE_CHOICES_MIN = (15, 30, 60)
+
+_CLOCK = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
+
+
+def parse_clock(text: str) -> int:
+    """Minutes after midnight of a ``HH:MM`` wall-clock time.
+
+    Raises:
+        ConfigError: not a valid 24-hour ``HH:MM`` time.
+    """
+    match = _CLOCK.match(text.strip())
+    if match is None:
+        raise ConfigError(f"{text!r} is not a time of day; use 24-hour HH:MM, e.g. 22:30")
+    return int(match.group(1)) * 60 + int(match.group(2))
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything the dashboard remembers between runs.
+
+    Attributes:
+        device: device string of the last sensor used (see host.transports.base).
+        window_s: width of the live plot's scrolling window, seconds.
+        tolerance_deg: flexion beyond the calibrated neutral that counts as slouching, degrees.
+        delay_s: how long the slouch must last before an alert, seconds.
+        policy_mode: one of :data:`POLICY_MODES`.
+        quiet_start: start of quiet hours ``HH:MM`` (local time), or "" for none. During quiet
+            hours alerts show only in the window (no tray, sound or vibration).
+        quiet_end: end of quiet hours ``HH:MM``; may be before ``quiet_start`` (over midnight).
+        snooze_min: the snooze length offered first, minutes (one of 15, 30, 60).
+        haptics: send a vibrate command to the sensor on alerts.
+        sound: play a sound on alerts where audio exists.
+        tray: show a system-tray notification on alerts where a tray exists.
+        record: record sessions to the local store while connected.
+        db_path: session database path, or "" for the default in the user data directory.
+    """
+
+    device: str = "sim:desk_day"
+    window_s: float = 600.0
+    tolerance_deg: float = 20.0
+    delay_s: float = 60.0
+    policy_mode: str = "threshold"
+    quiet_start: str = ""
+    quiet_end: str = ""
+    snooze_min: int = 30
+    haptics: bool = True
+    sound: bool = True
+    tray: bool = True
+    record: bool = False
+    db_path: str = ""
+
+    def __post_init__(self) -> None:
+        self.validate()
+
+    def validate(self) -> None:
+        """Check ranges and formats.
+
+        Raises:
+            ConfigError: naming the field and the accepted values.
+        """
+        if not 10.0 <= self.window_s <= 24 * 3600.0:
+            raise ConfigError(f"window_s={self.window_s}: use 10 to 86400 seconds")
+        if not 1.0 <= self.tolerance_deg <= 90.0:
+            raise ConfigError(f"tolerance_deg={self.tolerance_deg}: use 1 to 90 degrees")
+        if not 0.0 <= self.delay_s <= 3600.0:
+            raise ConfigError(f"delay_s={self.delay_s}: use 0 to 3600 seconds")
+        if self.policy_mode not in POLICY_MODES:
+            raise ConfigError(
+                f"policy_mode={self.policy_mode!r}: use one of {', '.join(POLICY_MODES)}"
+            )
+        if self.snooze_min not in SNOOZE_CHOICES_MIN:
+            raise ConfigError(f"snooze_min={self.snooze_min}: use 15, 30 or 60")
+        if bool(self.quiet_start) != bool(self.quiet_end):
+            raise ConfigError("quiet hours need both quiet_start and quiet_end (or neither)")
+        for name in ("quiet_start", "quiet_end"):
+            value = getattr(self, name)
+            if value:
+                try:
+                    parse_clock(value)
+                except ConfigError as exc:
+                    raise ConfigError(f"{name}: {exc}") from exc
+
+    def in_quiet_hours(self, minute_of_day: int) -> bool:
+        """True when ``minute_of_day`` (0..1439, local time) lies inside the quiet hours."""
+        if not self.quiet_start:
+            return False
+        start, end = parse_clock(self.quiet_start), parse_clock(self.quiet_end)
+        if start <= end:
+            return start <= minute_of_day < end
+        return minute_of_day >= start or minute_of_day < end  # over midnight
+
+    def database_path(self) -> Path | None:
+        """The session database path, or None for the recording module's default."""
+        return Path(self.db_path).expanduser() if self.db_path else None
+
+
+_TYPES: dict[str, type] = {f.name: type(getattr(Settings(), f.name)) for f in fields(Settings)}
+
+
+def default_settings_path() -> Path:
+    """``settings.toml`` in the platform's user config directory (not created)."""
+    return platformdirs.user_config_path(APP_NAME) / "settings.toml"
+
+
+def _coerce(name: str, value: object, where: str) -> object:
+    """``value`` as the type of field ``name``; ints are accepted for float fields."""
+    kind = _TYPES[name]
+    if kind is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if kind is not bool and isinstance(value, bool):
+        raise ConfigError(f"{where}: {name} must be a {kind.__name__}, not a boolean")
+    if not isinstance(value, kind):
+        raise ConfigError(f"{where}: {name} must be a {kind.__name__}, got {value!r}")
+    return value
+
+
+def _from_env(name: str, raw: str) -> object:
+    kind = _TYPES[name]
+    where = f"environment {ENV_PREFIX}{name.upper()}"
+    try:
+        if kind is bool:
+            lowered = raw.strip().lower()
+            if lowered in ("1", "true", "yes", "on"):
+                return True
+            if lowered in ("0", "false", "no", "off"):
+                return False
+            raise ValueError(raw)
+        if kind is int:
+            return int(raw)
+        if kind is float:
+            return float(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{where}={raw!r} is not a {kind.__name__}") from exc
+    return raw
+
+
+def _line_of(text: str, key: str) -> int | None:
+    for number, line in enumerate(text.splitlines(), start=1):
+        if re.match(rf"\s*{re.escape(key)}\s*=", line):
+            return number
+    return None
+
+
+def load_settings(path: Path | None = None, env: Mapping[str, str] | None = None) -> Settings:
+    """Settings from defaults, the TOML file (if it exists) and ``POSTURE_*`` variables.
+
+    Args:
+        path: the TOML file; default :func:`default_settings_path`.
+        env: environment to read overrides from; default ``os.environ``.
+
+    Raises:
+        ConfigError: malformed TOML (naming the file and line), unknown keys, wrong types
+            or out-of-range values.
+    """
+    path = default_settings_path() if path is None else path
+    env = os.environ if env is None else env
+    values: dict[str, Any] = {}
+    if path.exists():
+        text = path.read_text(encoding="utf-8")
+        try:
+            table = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            # The message carries "(at line L, column C)".
+            raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+        for key, value in table.items():
+            line = _line_of(text, key)
+            where = f"{path}" + (f", line {line}" if line else "")
+            if key not in _TYPES:
+                raise ConfigError(f"{where}: unknown setting {key!r}; known: {', '.join(_TYPES)}")
+            values[key] = _coerce(key, value, where)
+        try:
+            Settings(**values)
+        except ConfigError as exc:
+            raise ConfigError(f"{path}: {exc}") from exc
+    for name in _TYPES:
+        raw = env.get(ENV_PREFIX + name.upper())
+        if raw is not None:
+            values[name] = _from_env(name, raw)
+    settings = Settings(**values)
+    logger.debug("settings from %s: %s", path, settings)
+    return settings
+
+
+def save_settings(settings: Settings, path: Path | None = None) -> Path:
+    """Write ``settings`` atomically as TOML, readable by the user only.
+
+    Args:
+        settings: what to store (every field is written, so the file documents itself).
+        path: the TOML file; default :func:`default_settings_path`.
+
+    Returns:
+        The path written.
+    """
+    path = default_settings_path() if path is None else path
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    data = tomli_w.dumps(dataclasses.asdict(settings)).encode("utf-8")
+    # Write a sibling temp file then rename, so a crash never leaves a half-written file.
+    fd, tmp_name = tempfile.mkstemp(prefix=".settings-", suffix=".toml", dir=path.parent)
+    try:
+        os.fchmod(fd, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        Path(tmp_name).replace(path)
+    except BaseException:
+        Path(tmp_name).unlink(missing_ok=True)
+        raise
+    return path
