@@ -1,0 +1,406 @@
+"""The live pipeline: sensor link → fusion → posture → alerts → sinks.
+
+:class:`Engine` is the one place that wires the stages (see docs/architecture.md). It runs on an
+asyncio loop: on the main thread for the CLI (``asyncio.run(engine.run())``), or in its own
+thread for the GUI through :class:`EngineThread` (Qt owns the main thread; bleak wants one loop
+in one thread). Listeners are called on the engine's thread; a GUI listener must hand data over
+through queued signals and never touch widgets there.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextlib
+import logging
+import threading
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import numpy as np
+
+from calibration.model import Calibration
+from host.alerts import Alert, AlertConfig, AlertPolicy
+from host.analysis import LiveAnalyzer
+from host.link import SensorLink
+from host.posture import PostureBlock, PostureTracker
+from host.protocol import StatusMessage, VibratePattern
+from host.samples import Gap, SampleBlock
+from host.transports.base import DeviceInfo, LinkEvent, LinkState
+
+if TYPE_CHECKING:
+    from host.recording.recorder import Recorder
+    from host.recording.store import SessionStore
+
+__all__ = ["Engine", "EngineConfig", "EngineListener", "EngineThread", "LiveUpdate"]
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
+
+# Haptic pattern per alert severity (docs/protocol.md, VibratePattern).
+_PATTERNS = {1: VibratePattern.GENTLE, 2: VibratePattern.STRONG}
+
+
+@dataclass(frozen=True, slots=True)
+class EngineConfig:
+    """What the live engine runs.
+
+    Attributes:
+        device: device string (``sim:desk_day``, ``ble:name=...``, ``serial:...``).
+        calibration: mounting calibration; None shows raw tilt only until one is set.
+        alerts: alert policy.
+        record: store the session in the SQLite log.
+        db_path: session database (None: the user data directory).
+        haptics: send a vibrate command to the sensor when an alert fires.
+        replay: ask the sensor to replay what it buffered during an outage.
+    """
+
+    device: str
+    calibration: Calibration | None = None
+    alerts: AlertConfig = field(default_factory=AlertConfig)
+    record: bool = False
+    db_path: Path | None = None
+    haptics: bool = True
+    replay: bool = True
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class LiveUpdate:
+    """Posture of the samples that just arrived.
+
+    Attributes:
+        posture: per-sample flexion, lateral bend, zone, activity, dwell and confidence.
+        seconds_to_alert: time until the slouch rule would fire (None when not counting).
+    """
+
+    posture: PostureBlock
+    seconds_to_alert: float | None
+
+
+class EngineListener:
+    """Receives the engine's output; called on the engine's thread. Override what you need."""
+
+    def on_update(self, update: LiveUpdate) -> None:
+        """New samples were processed."""
+
+    def on_alert(self, alert: Alert) -> None:
+        """An alert fired."""
+
+    def on_link(self, event: LinkEvent) -> None:
+        """The link state changed (connecting, connected, reconnecting, closed)."""
+
+    def on_status(self, status: StatusMessage) -> None:
+        """The sensor reported its battery, buffer and errors."""
+
+    def on_info(self, info: DeviceInfo) -> None:
+        """Connected: what the sensor says about itself."""
+
+    def on_calibration(self, calibration: Calibration | None) -> None:
+        """The calibration in use changed."""
+
+    def on_error(self, message: str) -> None:
+        """Something failed that the user should know about."""
+
+
+@dataclass(slots=True)
+class _Capture:
+    seconds: float
+    future: asyncio.Future[SampleBlock]
+    blocks: list[SampleBlock] = field(default_factory=list)
+    collected_s: float = 0.0
+
+
+class Engine:
+    """Runs the live pipeline for one sensor.
+
+    Args:
+        config: what to run.
+        listeners: sinks (terminal view, GUI bridge...).
+    """
+
+    def __init__(self, config: EngineConfig, listeners: Sequence[EngineListener] = ()) -> None:
+        self.config = config
+        self.listeners: list[EngineListener] = list(listeners)
+        self.link = SensorLink(config.device, replay=config.replay)
+        self.calibration = config.calibration
+        self._alert_config = config.alerts
+        self._analyzer: LiveAnalyzer | None = None
+        self._tracker = PostureTracker()
+        self._policy = AlertPolicy(config.alerts)
+        self._captures: list[_Capture] = []
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._stop: asyncio.Event | None = None
+        self._store: SessionStore | None = None
+        self._recorder: Recorder | None = None
+        self._session_id: int | None = None
+        self._last_t_s = 0.0
+        self.samples_processed = 0
+
+    # ------------------------------------------------------------------ running
+
+    async def run(self, duration_s: float | None = None) -> None:
+        """Stream until :meth:`stop`, ``duration_s`` of wall time, or a permanent link error.
+
+        Raises:
+            ConnectError: the sensor cannot be reached for a reason retrying cannot fix.
+        """
+        self._stop = asyncio.Event()
+        if self.config.record:
+            await self.set_recording(True)
+        consumer = asyncio.create_task(self._consume(), name="engine-consume")
+        stopper = asyncio.create_task(self._stop.wait(), name="engine-stop")
+        try:
+            done, _ = await asyncio.wait(
+                {consumer, stopper}, timeout=duration_s, return_when=asyncio.FIRST_COMPLETED
+            )
+            if consumer in done:
+                consumer.result()  # re-raise a permanent link error
+        finally:
+            for task in (consumer, stopper, *self._tasks):
+                task.cancel()
+            await asyncio.gather(consumer, stopper, *self._tasks, return_exceptions=True)
+            await self.link.close()
+            self._close_recording()
+            for capture in self._captures:
+                if not capture.future.done():
+                    capture.future.cancel()
+            self._emit_link(LinkEvent(LinkState.CLOSED, "stopped"))
+
+    def stop(self) -> None:
+        """Ask :meth:`run` to finish (call on the engine's loop)."""
+        if self._stop is not None:
+            self._stop.set()
+
+    async def _consume(self) -> None:
+        async for item in self.link.stream():
+            if isinstance(item, SampleBlock):
+                self._on_samples(item)
+            elif isinstance(item, LinkEvent):
+                self._emit_link(item)
+                if item.state is LinkState.CONNECTED and self.link.info is not None:
+                    for listener in self.listeners:
+                        listener.on_info(self.link.info)
+            elif isinstance(item, StatusMessage):
+                for listener in self.listeners:
+                    listener.on_status(item)
+            elif isinstance(item, Gap):
+                self._record_event(item.t_s, "gap", {"samples": item.count})
+
+    def _emit_link(self, event: LinkEvent) -> None:
+        for listener in self.listeners:
+            listener.on_link(event)
+        if self._recorder is not None:
+            self._recorder.on_link(event)
+
+    def _on_samples(self, block: SampleBlock) -> None:
+        if self._analyzer is None:
+            rate_hz = float(self.link.config.rate_hz) if self.link.config else _rate_of(block)
+            self._analyzer = LiveAnalyzer(
+                rate_hz, gyro=block.has_gyro, calibration=self.calibration
+            )
+        analysis = self._analyzer.update(block)
+        posture = self._tracker.update(block, analysis)
+        alerts = self._policy.update(posture)
+        self.samples_processed += len(block)
+        self._last_t_s = float(block.t_s[-1])
+        update = LiveUpdate(posture, self._policy.seconds_until_alert())
+        for listener in self.listeners:
+            listener.on_update(update)
+        for alert in alerts:
+            self._on_alert(alert)
+        if self._recorder is not None:
+            self._recorder.on_block(block, posture)
+        self._feed_captures(block)
+
+    def _on_alert(self, alert: Alert) -> None:
+        logger.info("alert %s at %.1f s: %s", alert.kind, alert.t_s, alert.reason)
+        for listener in self.listeners:
+            listener.on_alert(alert)
+        if self._recorder is not None:
+            self._recorder.on_alert(alert)
+        if self.config.haptics:
+            pattern = _PATTERNS.get(alert.severity, VibratePattern.NUDGE)
+            if alert.kind in ("stillness", "sitting"):
+                pattern = VibratePattern.NUDGE
+            self._spawn(self.link.vibrate(pattern))
+
+    def _spawn(self, coro: Awaitable[Any]) -> None:
+        task: asyncio.Task[Any] = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _feed_captures(self, block: SampleBlock) -> None:
+        for capture in list(self._captures):
+            if capture.future.done():
+                self._captures.remove(capture)
+                continue
+            capture.blocks.append(block)
+            capture.collected_s += len(block) / _rate_of(block, self.link)
+            if capture.collected_s >= capture.seconds:
+                capture.future.set_result(SampleBlock.concatenate(capture.blocks))
+                self._captures.remove(capture)
+
+    # ------------------------------------------------------------------ control (engine loop)
+
+    async def capture(self, seconds: float) -> SampleBlock:
+        """Collect the next ``seconds`` of samples (for calibration captures)."""
+        future: asyncio.Future[SampleBlock] = asyncio.get_running_loop().create_future()
+        self._captures.append(_Capture(seconds, future))
+        return await future
+
+    async def request_pose(self, pose: str) -> bool:
+        """Ask a simulated sensor to take a pose (calibration wizard); False for real sensors."""
+        request = getattr(self.link.channel, "request_pose", None)
+        if request is None:
+            return False
+        request(pose)
+        return True
+
+    async def set_calibration(self, calibration: Calibration | None) -> None:
+        """Use a new mounting calibration from the next sample on."""
+        self.calibration = calibration
+        if self._analyzer is not None:
+            self._analyzer.set_calibration(calibration)
+        if calibration is not None:
+            self._record_event(self._last_t_s, "calibration", calibration.to_dict())
+        for listener in self.listeners:
+            listener.on_calibration(calibration)
+
+    async def set_alert_config(self, config: AlertConfig) -> None:
+        """Switch alert policy (dwell counting starts afresh)."""
+        self._alert_config = config
+        self._policy = AlertPolicy(config)
+
+    async def snooze(self, seconds: float) -> None:
+        """No alerts for ``seconds`` of sensor time; resumes by itself."""
+        self._policy.snooze(self._last_t_s + seconds)
+
+    async def pause(self) -> None:
+        """Stop alerting until :meth:`resume`."""
+        self._policy.pause()
+
+    async def resume(self) -> None:
+        """Alert again after :meth:`pause` or a snooze."""
+        self._policy.resume()
+
+    async def vibrate(self, pattern: VibratePattern) -> bool:
+        """Send a haptic pattern to the sensor (False when the link is down)."""
+        return await self.link.vibrate(pattern)
+
+    async def set_recording(self, on: bool) -> None:
+        """Start or stop storing this session in the SQLite log."""
+        if on and self._recorder is None:
+            from host.recording.recorder import Recorder
+            from host.recording.store import SessionStore
+
+            self._store = SessionStore.open(self.config.db_path)
+            info = self.link.info
+            self._session_id = self._store.create_session(
+                device=self.config.device,
+                source="live",
+                device_info=None if info is None else _info_dict(info),
+                calibration=None if self.calibration is None else self.calibration.to_dict(),
+            )
+            self._recorder = Recorder(self._store, self._session_id)
+        elif not on:
+            self._close_recording()
+
+    @property
+    def session_id(self) -> int | None:
+        """Id of the session being recorded, if any."""
+        return self._session_id
+
+    def _record_event(self, t_s: float, kind: str, data: dict[str, object]) -> None:
+        if self._recorder is not None:
+            self._recorder.on_event(t_s, kind, data)
+
+    def _close_recording(self) -> None:
+        if self._recorder is not None:
+            self._recorder.close()
+            self._recorder = None
+        if self._store is not None and self._session_id is not None:
+            self._store.end_session(self._session_id)
+            self._store.close()
+            self._store = None
+
+
+def _rate_of(block: SampleBlock, link: SensorLink | None = None) -> float:
+    if link is not None and link.config is not None:
+        return float(link.config.rate_hz)
+    if len(block) >= 2:
+        return float(1.0 / np.median(np.diff(block.t_s)))
+    return 100.0
+
+
+def _info_dict(info: DeviceInfo) -> dict[str, object]:
+    return {
+        "name": info.name,
+        "transport": info.transport,
+        "manufacturer": info.manufacturer,
+        "model": info.model,
+        "firmware": info.firmware,
+        "hardware": info.hardware,
+    }
+
+
+class EngineThread:
+    """The engine on its own asyncio loop in a worker thread (for the GUI).
+
+    The GUI calls :meth:`submit` to run a coroutine of the engine and gets a
+    ``concurrent.futures.Future`` it must never block on.
+    """
+
+    def __init__(self, config: EngineConfig, listener: EngineListener) -> None:
+        self.engine = Engine(config, [listener])
+        self._listener = listener
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._ready = threading.Event()
+        self._thread = threading.Thread(target=self._main, name="posture-engine", daemon=True)
+
+    def start(self) -> None:
+        """Start the worker thread and wait until its loop runs."""
+        self._thread.start()
+        self._ready.wait(timeout=5.0)
+
+    def _main(self) -> None:
+        async def main() -> None:
+            self._loop = asyncio.get_running_loop()
+            self._ready.set()
+            await self.engine.run()
+
+        try:
+            asyncio.run(main())
+        except Exception as exc:  # top of a thread: report, never die silently
+            logger.exception("engine stopped")
+            self._listener.on_error(str(exc))
+        finally:
+            self._ready.set()
+
+    def submit(
+        self, coro_fn: Callable[..., Awaitable[T]], *args: object
+    ) -> concurrent.futures.Future[T]:
+        """Run ``coro_fn(*args)`` on the engine's loop."""
+        if self._loop is None or self._loop.is_closed():
+            future: concurrent.futures.Future[T] = concurrent.futures.Future()
+            future.set_exception(RuntimeError("engine is not running"))
+            return future
+
+        async def call() -> T:
+            return await coro_fn(*args)
+
+        return asyncio.run_coroutine_threadsafe(call(), self._loop)
+
+    def stop(self, timeout_s: float = 5.0) -> None:
+        """Stop the engine and join its thread."""
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(self.engine.stop)
+        self._thread.join(timeout_s)
+
+    @property
+    def running(self) -> bool:
+        """Whether the worker thread is alive."""
+        return self._thread.is_alive()

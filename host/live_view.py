@@ -1,0 +1,215 @@
+"""Terminal live view: an :class:`~host.engine.EngineListener` that shows the wearer's posture.
+
+On a terminal it redraws a compact panel a few times per second (rich); when the output is not a
+terminal (a pipe, a log, CI) it prints one plain status line per second of sensor time, so it
+works with no display at all.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from typing import TextIO
+
+from rich.console import Console, Group
+from rich.live import Live
+from rich.table import Table
+from rich.text import Text
+
+from host.alerts import Alert
+from host.engine import EngineListener, LiveUpdate
+from host.posture import Activity, Zone
+from host.protocol import StatusMessage
+from host.transports.base import DeviceInfo, LinkEvent, LinkState
+
+__all__ = ["LiveView"]
+
+_ZONE_STYLE = {
+    Zone.RECLINED: ("reclined", "cyan"),
+    Zone.UPRIGHT: ("upright", "green"),
+    Zone.MILD: ("mild flexion", "yellow"),
+    Zone.SLOUCHED: ("slouched", "red"),
+    Zone.DEEP: ("deep flexion", "magenta"),
+    Zone.UNKNOWN: ("—", "dim"),
+}
+_ACTIVITY = {
+    Activity.UNKNOWN: "—",
+    Activity.SITTING: "sitting",
+    Activity.STANDING: "standing",
+    Activity.WALKING: "walking",
+    Activity.TRANSITION: "transition",
+}
+
+
+@dataclass
+class _State:
+    t_s: float = math.nan
+    flexion_deg: float = math.nan
+    lateral_deg: float = math.nan
+    zone: Zone = Zone.UNKNOWN
+    activity: Activity = Activity.UNKNOWN
+    dwell_s: float = 0.0
+    seconds_to_alert: float | None = None
+    link: str = "connecting…"
+    device: str = ""
+    battery_pct: int | None = None
+    samples: int = 0
+    alerts: deque[str] = field(default_factory=lambda: deque(maxlen=5))
+
+
+class LiveView(EngineListener):
+    """Shows live posture in a terminal (or as plain lines when not a terminal).
+
+    Args:
+        title: shown on top (usually the device string).
+        stream: where to write; a terminal gets the live panel.
+        statistics: callable returning link counters to show (e.g. ``link.statistics``).
+    """
+
+    def __init__(self, title: str, stream: TextIO, statistics: object | None = None) -> None:
+        self._title = title
+        self._console = Console(file=stream, highlight=False)
+        self._interactive = self._console.is_terminal
+        self._state = _State()
+        self._statistics = statistics
+        self._live: Live | None = None
+        self._last_line_t_s = -math.inf
+        self._last_draw = 0.0
+
+    def __enter__(self) -> LiveView:
+        if self._interactive:
+            self._live = Live(self._render(), console=self._console, refresh_per_second=8)
+            self._live.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._live is not None:
+            self._live.update(self._render())
+            self._live.__exit__(None, None, None)
+            self._live = None
+
+    def message(self, text: str) -> None:
+        """Print a line above the live panel (prompts, calibration results)."""
+        self._console.print(text)
+
+    # ---------------------------------------------------------------- listener
+
+    def on_update(self, update: LiveUpdate) -> None:
+        p = update.posture
+        if len(p) == 0:
+            return
+        s = self._state
+        s.t_s = float(p.t_s[-1])
+        s.flexion_deg = float(p.flexion_deg[-1])
+        s.lateral_deg = float(p.lateral_deg[-1])
+        s.zone = Zone(int(p.zone[-1]))
+        s.activity = Activity(int(p.activity[-1]))
+        s.dwell_s = float(p.dwell_s[-1])
+        s.seconds_to_alert = update.seconds_to_alert
+        s.samples += len(p)
+        self._refresh()
+
+    def on_alert(self, alert: Alert) -> None:
+        line = f"{_clock(alert.t_s)}  ALERT {alert.kind}: {alert.reason}"
+        self._state.alerts.append(line)
+        if not self._interactive:
+            self._console.print(line)
+        self._refresh(force=True)
+
+    def on_link(self, event: LinkEvent) -> None:
+        label = {
+            LinkState.CONNECTING: "connecting…",
+            LinkState.CONNECTED: "connected",
+            LinkState.RECONNECTING: "reconnecting…",
+            LinkState.CLOSED: "closed",
+        }[event.state]
+        self._state.link = label + (f" ({event.detail})" if event.detail else "")
+        if not self._interactive:
+            self._console.print(f"link: {self._state.link}")
+        self._refresh(force=True)
+
+    def on_status(self, status: StatusMessage) -> None:
+        self._state.battery_pct = status.battery_pct
+
+    def on_info(self, info: DeviceInfo) -> None:
+        self._state.device = info.name
+        if info.battery_pct is not None:
+            self._state.battery_pct = info.battery_pct
+
+    def on_error(self, message: str) -> None:
+        self._console.print(f"[red]error:[/red] {message}")
+
+    # ---------------------------------------------------------------- drawing
+
+    def _refresh(self, force: bool = False) -> None:
+        if self._live is not None:
+            now = time.monotonic()
+            if force or now - self._last_draw > 0.1:
+                self._last_draw = now
+                self._live.update(self._render())
+            return
+        s = self._state
+        if not self._interactive and s.t_s - self._last_line_t_s >= 1.0:
+            self._last_line_t_s = s.t_s
+            self._console.print(self._plain_line())
+
+    def _plain_line(self) -> str:
+        s = self._state
+        alert = "" if s.seconds_to_alert is None else f" alert_in={s.seconds_to_alert:.0f}s"
+        return (
+            f"t={s.t_s:8.1f}s flexion={_deg(s.flexion_deg)} lateral={_deg(s.lateral_deg)} "
+            f"zone={_ZONE_STYLE[s.zone][0]} activity={_ACTIVITY[s.activity]} "
+            f"dwell={s.dwell_s:.0f}s{alert} link={s.link} {self._stats_text()}"
+        )
+
+    def _stats_text(self) -> str:
+        stats_fn = self._statistics
+        if not callable(stats_fn):
+            return ""
+        st = stats_fn()
+        return (
+            f"samples={getattr(st, 'samples', 0)} gaps={getattr(st, 'gaps', 0)} "
+            f"reconnects={getattr(st, 'reconnects', 0)}"
+        )
+
+    def _render(self) -> Group:
+        s = self._state
+        name, colour = _ZONE_STYLE[s.zone]
+        table = Table.grid(padding=(0, 2))
+        table.add_column(style="bold")
+        table.add_column()
+        bar = _bar(s.flexion_deg)
+        table.add_row(
+            "Flexion",
+            Text(f"{_deg(s.flexion_deg)}  {bar}  ", style=colour)
+            + Text(name.upper(), style=f"bold {colour}"),
+        )
+        table.add_row("Lateral", _deg(s.lateral_deg) + "  (+ = right)")
+        table.add_row("Activity", f"{_ACTIVITY[s.activity]}   in zone for {s.dwell_s:.0f} s")
+        alert = "not counting" if s.seconds_to_alert is None else f"in {s.seconds_to_alert:.0f} s"
+        table.add_row("Slouch alert", alert)
+        battery = "" if s.battery_pct is None else f", battery {s.battery_pct} %"
+        table.add_row("Sensor", f"{s.device or '?'}: {s.link}{battery}")
+        table.add_row("Link", self._stats_text())
+        header = Text(f"Posture Companion — {self._title}   t = {s.t_s:.1f} s", style="bold")
+        alerts = Text("\n".join(s.alerts) if s.alerts else "no alerts yet", style="yellow")
+        return Group(header, table, Text("Recent alerts:", style="bold"), alerts)
+
+
+def _deg(value: float) -> str:
+    return "   n/a" if math.isnan(value) else f"{value:+6.1f}°"
+
+
+def _bar(flexion_deg: float, width: int = 20) -> str:
+    if math.isnan(flexion_deg):
+        return "·" * width
+    filled = max(0, min(width, round((flexion_deg + 10.0) / 70.0 * width)))
+    return "█" * filled + "·" * (width - filled)
+
+
+def _clock(t_s: float) -> str:
+    minutes, seconds = divmod(int(t_s), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours:02d}:{minutes:02d}:{seconds:02d}"
