@@ -48,8 +48,13 @@ venv_setup() {
   [ -x .venv/bin/python ] || "$py" -m venv .venv
   local stamp=.venv/.installed
   if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
-    .venv/bin/python -m pip install -q --upgrade pip
-    .venv/bin/python -m pip install -q -e ".[dev]"
+    echo "dev.sh: installing Python packages into .venv (log: .venv/pip.log)"
+    if ! { .venv/bin/python -m pip install --upgrade pip &&
+           .venv/bin/python -m pip install -e ".[dev]"; } >.venv/pip.log 2>&1; then
+      tail -n 30 .venv/pip.log >&2
+      echo "dev.sh: pip install failed (full log: .venv/pip.log)" >&2
+      exit 1
+    fi
     touch "$stamp"
   fi
 }
