@@ -84,7 +84,10 @@ FIRMWARE_REV_UUID = "00002a26-0000-1000-8000-00805f9b34fb"
 HARDWARE_REV_UUID = "00002a27-0000-1000-8000-00805f9b34fb"
 
 SYNC = b"\xa5\x5a"
-MAX_FRAME_PAYLOAD = 1024
+# The largest message is a 40-sample 6-axis data packet (492 bytes). Keeping the limit close to it
+# matters: after a false sync in garbage the decoder must wait for up to MAX_FRAME_PAYLOAD + 6
+# bytes before the CRC can reject it, and real frames behind it wait too.
+MAX_FRAME_PAYLOAD = 512
 MAX_SAMPLES_PER_PACKET = 40  # 12 + 40 * 12 = 492 bytes: fits the largest BLE ATT payload (512)
 LIVE_ONLY = 0xFFFFFFFF  # START without replay
 ACCEL_RANGES_G = (2, 4, 8, 16)
@@ -96,13 +99,24 @@ _TYPE_STATUS = 0x03
 _TYPE_RESPONSE = 0x04
 _TYPE_COMMAND = 0x10
 
+# data packet flags
 _FLAG_GYRO = 0x01
 _FLAG_REPLAYED = 0x02
 _FLAG_SATURATED = 0x04
+# config flags (bit 0 is _FLAG_GYRO as in data packets)
+_CONFIG_STREAMING = 0x02
+# status flags
+_STATUS_CHARGING = 0x01
+_STATUS_STREAMING = 0x02
+_STATUS_OVERFLOWED = 0x04
 
 _DATA_HEADER = struct.Struct("<BBBBII")  # type, version, flags, count, seq, tick
+# type, version, flags, samples/packet, rate_hz, tick_hz, accel scale, gyro scale (f32),
+# accel range g, gyro range dps, buffer capacity (samples)
 _CONFIG = struct.Struct("<BBBBHIffBHI")
+# type, version, battery %, flags, buffer fill (samples), tick, error code
 _STATUS = struct.Struct("<BBBBIIB")
+_INT16 = np.dtype("<i2")
 _CMD_HEADER = struct.Struct("<BBBB")  # type, version, token, opcode
 _RESP_HEADER = struct.Struct("<BBBBB")  # type, version, token, opcode, result
 _LEN = struct.Struct("<H")
@@ -286,11 +300,25 @@ def crc16(data: bytes | bytearray | memoryview) -> int:
 
 
 def encode_message(message: Message) -> bytes:
-    """Encode one message body (what a BLE characteristic carries)."""
+    """Encode one message body (what a BLE characteristic carries).
+
+    Raises:
+        ProtocolError: a field does not fit its wire type (e.g. a count above int16, a token
+            above 255, a data packet with 0 or more than :data:`MAX_SAMPLES_PER_PACKET` samples).
+    """
+    try:
+        return _encode(message)
+    except (struct.error, OverflowError) as exc:
+        raise ProtocolError(f"cannot encode {type(message).__name__}: {exc}") from exc
+
+
+def _encode(message: Message) -> bytes:
     if isinstance(message, DataPacket):
         return _encode_data(message)
     if isinstance(message, ConfigMessage):
-        flags = (_FLAG_GYRO if message.has_gyro else 0) | (0x02 if message.streaming else 0)
+        flags = (_FLAG_GYRO if message.has_gyro else 0) | (
+            _CONFIG_STREAMING if message.streaming else 0
+        )
         return _CONFIG.pack(
             _TYPE_CONFIG,
             PROTOCOL_VERSION,
@@ -306,9 +334,9 @@ def encode_message(message: Message) -> bytes:
         )
     if isinstance(message, StatusMessage):
         flags = (
-            (0x01 if message.charging else 0)
-            | (0x02 if message.streaming else 0)
-            | (0x04 if message.buffer_overflowed else 0)
+            (_STATUS_CHARGING if message.charging else 0)
+            | (_STATUS_STREAMING if message.streaming else 0)
+            | (_STATUS_OVERFLOWED if message.buffer_overflowed else 0)
         )
         return _STATUS.pack(
             _TYPE_STATUS,
@@ -320,15 +348,10 @@ def encode_message(message: Message) -> bytes:
             int(message.error),
         )
     if isinstance(message, Command):
-        layout = _CMD_PARAMS[message.opcode]
-        try:
-            params = layout.pack(*message.params)
-        except struct.error as exc:
-            raise ProtocolError(f"bad parameters for {message.opcode.name}: {exc}") from exc
-        return (
-            _CMD_HEADER.pack(_TYPE_COMMAND, PROTOCOL_VERSION, message.token, message.opcode)
-            + params
-        )
+        layout = _CMD_PARAMS[Opcode(message.opcode)]
+        return _CMD_HEADER.pack(
+            _TYPE_COMMAND, PROTOCOL_VERSION, message.token, message.opcode
+        ) + layout.pack(*message.params)
     return (
         _RESP_HEADER.pack(
             _TYPE_RESPONSE, PROTOCOL_VERSION, message.token, message.opcode, message.result
@@ -356,8 +379,24 @@ def _encode_data(packet: DataPacket) -> bytes:
         packet.seq & 0xFFFFFFFF,
         packet.tick & 0xFFFFFFFF,
     )
-    columns = packet.accel if packet.gyro is None else np.hstack((packet.accel, packet.gyro))
-    return header + np.ascontiguousarray(columns, dtype="<i2").tobytes()
+    width = 3 if packet.gyro is None else 6
+    # interleaved per sample: ax ay az [gx gy gz]; filling one preallocated array is several
+    # times faster than np.hstack for these tiny arrays
+    table = np.empty((count, width), dtype=_INT16)
+    _put_counts(table[:, :3], packet.accel, count, "accel")
+    if packet.gyro is not None:
+        _put_counts(table[:, 3:], packet.gyro, count, "gyro")
+    return header + table.tobytes()
+
+
+def _put_counts(out: npt.NDArray[np.int16], counts: npt.ArrayLike, n: int, what: str) -> None:
+    values = np.asarray(counts)
+    if values.shape != (n, 3):
+        raise ProtocolError(f"{what} must have shape ({n}, 3), not {values.shape}")
+    # A silent int16 wrap would turn +1.1 g into a large negative reading; refuse instead.
+    if values.dtype != np.int16 and (values.min() < -32768 or values.max() > 32767):
+        raise ProtocolError(f"{what} counts outside int16: {values.min()}..{values.max()}")
+    out[:] = values
 
 
 def encode_frame(message: Message | bytes) -> bytes:
@@ -400,7 +439,7 @@ def decode_message(data: bytes | bytearray | memoryview) -> Message:
             raise ProtocolError("config announces a zero sample or tick rate")
         return ConfigMessage(
             bool(flags & _FLAG_GYRO),
-            bool(flags & 0x02),
+            bool(flags & _CONFIG_STREAMING),
             per_packet,
             rate,
             tick_hz,
@@ -419,9 +458,9 @@ def decode_message(data: bytes | bytearray | memoryview) -> Message:
             error_code = DeviceError.SENSOR_FAULT
         return StatusMessage(
             battery,
-            bool(flags & 0x01),
-            bool(flags & 0x02),
-            bool(flags & 0x04),
+            bool(flags & _STATUS_CHARGING),
+            bool(flags & _STATUS_STREAMING),
+            bool(flags & _STATUS_OVERFLOWED),
             fill,
             tick,
             error_code,
@@ -457,13 +496,14 @@ def _decode_data(data: bytes) -> DataPacket:
     if len(data) < _DATA_HEADER.size:
         raise FramingError(f"data packet header truncated ({len(data)} bytes)")
     _, _, flags, count, seq, tick = _DATA_HEADER.unpack_from(data)
-    has_gyro = bool(flags & _FLAG_GYRO)
+    has_gyro = flags & _FLAG_GYRO
     width = 6 if has_gyro else 3
     if not 1 <= count <= MAX_SAMPLES_PER_PACKET:
         raise ProtocolError(f"data packet claims {count} samples")
     _expect_size(data, _DATA_HEADER.size + count * width * 2, "data")
-    values = np.frombuffer(data, dtype="<i2", offset=_DATA_HEADER.size).reshape(count, width)
-    values = values.astype(np.int16)
+    # A read-only view on the (immutable) message bytes: no copy, and a frozen packet whose
+    # arrays cannot be changed behind its back.
+    values = np.frombuffer(data, dtype=_INT16, offset=_DATA_HEADER.size).reshape(count, width)
     return DataPacket(
         seq,
         tick,
@@ -489,7 +529,23 @@ def decode_frame(frame: bytes) -> Message:
 
 @dataclass(slots=True)
 class DecoderStatistics:
-    """Counters of a :class:`FrameDecoder` (bytes and frames, good and bad)."""
+    """Counters of a :class:`FrameDecoder` (bytes and frames, good and bad).
+
+    Every byte fed is accounted for: ``bytes_in`` equals the bytes of the ``frames_ok`` good
+    frames plus ``bytes_skipped`` (garbage, rejected frames, input dropped by ``reset``) plus the
+    decoder's :attr:`FrameDecoder.buffered_bytes`.
+
+    Attributes:
+        bytes_in: bytes fed.
+        frames_ok: frames whose message decoded.
+        crc_errors: candidate frames rejected by their CRC (corruption, or a false sync in data).
+        length_errors: candidate frames with a length of 0 or above :data:`MAX_FRAME_PAYLOAD`.
+        message_errors: frames with a good CRC whose message did not decode (unknown type,
+            other protocol version, wrong size); ``last_error`` says why.
+        bytes_skipped: bytes dropped while searching for frames.
+        last_error: text of the most recent message error ("" if none), for a log line that can
+            say "update the firmware" instead of just a count.
+    """
 
     bytes_in: int = 0
     frames_ok: int = 0
@@ -497,9 +553,11 @@ class DecoderStatistics:
     length_errors: int = 0
     message_errors: int = 0
     bytes_skipped: int = 0
+    last_error: str = ""
 
     @property
     def bad_frames(self) -> int:
+        """All rejected candidate frames (CRC, length and message errors)."""
         return self.crc_errors + self.length_errors + self.message_errors
 
 
@@ -509,18 +567,25 @@ class FrameDecoder:
 
     Garbage, a start in the middle of a frame, a bad length or a bad CRC never raise: the decoder
     counts the defect, drops one byte past the false sync and searches again, so a real frame
-    hiding behind a corrupt one is still found.
+    hiding behind a corrupt one is still found. A frame is delivered at the latest once
+    ``MAX_FRAME_PAYLOAD + 6`` further bytes have arrived (the worst case is a false sync in
+    garbage announcing the maximum length, which only the CRC at its end can reject).
     """
 
     statistics: DecoderStatistics = field(default_factory=DecoderStatistics)
     _buffer: bytearray = field(default_factory=bytearray)
 
+    @property
+    def buffered_bytes(self) -> int:
+        """Bytes held back as the possible start of a frame."""
+        return len(self._buffer)
+
     def feed(self, data: bytes | bytearray | memoryview) -> list[Message]:
         """Add bytes; return every message completed by them, in order."""
         buf = self._buffer
         buf += data
-        self.statistics.bytes_in += len(data)
         stats = self.statistics
+        stats.bytes_in += len(data)
         out: list[Message] = []
         pos = 0
         end = len(buf)
@@ -547,19 +612,24 @@ class FrameDecoder:
                 break
             crc = buf[frame_end - 2] | (buf[frame_end - 1] << 8)
             if crc != binascii.crc_hqx(memoryview(buf)[pos + 2 : frame_end - 2], 0xFFFF):
+                # Skip only the first sync byte: a real frame may start inside this false one.
                 stats.crc_errors += 1
                 stats.bytes_skipped += 1
                 pos += 1
                 continue
             try:
-                out.append(decode_message(buf[pos + 4 : frame_end - 2]))
+                out.append(decode_message(bytes(buf[pos + 4 : frame_end - 2])))
                 stats.frames_ok += 1
-            except ProtocolError:
+            except ProtocolError as exc:
+                # The CRC vouches for the framing, so resume after this frame.
                 stats.message_errors += 1
+                stats.bytes_skipped += frame_end - pos
+                stats.last_error = str(exc)
             pos = frame_end
         del buf[:pos]
         return out
 
     def reset(self) -> None:
         """Forget partial input (after a reconnect the stream starts afresh)."""
+        self.statistics.bytes_skipped += len(self._buffer)
         self._buffer.clear()
