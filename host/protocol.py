@@ -393,6 +393,8 @@ def _put_counts(out: npt.NDArray[np.int16], counts: npt.ArrayLike, n: int, what:
     values = np.asarray(counts)
     if values.shape != (n, 3):
         raise ProtocolError(f"{what} must have shape ({n}, 3), not {values.shape}")
+    if values.dtype.kind not in "iu":
+        raise ProtocolError(f"{what} must be integer counts, not {values.dtype}")
     # A silent int16 wrap would turn +1.1 g into a large negative reading; refuse instead.
     if values.dtype != np.int16 and (values.min() < -32768 or values.max() > 32767):
         raise ProtocolError(f"{what} counts outside int16: {values.min()}..{values.max()}")
@@ -501,14 +503,16 @@ def _decode_data(data: bytes) -> DataPacket:
     if not 1 <= count <= MAX_SAMPLES_PER_PACKET:
         raise ProtocolError(f"data packet claims {count} samples")
     _expect_size(data, _DATA_HEADER.size + count * width * 2, "data")
-    # A read-only view on the (immutable) message bytes: no copy, and a frozen packet whose
-    # arrays cannot be changed behind its back.
-    values = np.frombuffer(data, dtype=_INT16, offset=_DATA_HEADER.size).reshape(count, width)
+    # Read-only strided views straight onto the (immutable) message bytes: no copy, and a frozen
+    # packet whose arrays cannot change behind its back. np.ndarray(buffer=...) is about twice
+    # as fast as frombuffer + reshape + two slices for these tiny arrays.
+    stride = (2 * width, 2)
+    head = _DATA_HEADER.size
     return DataPacket(
         seq,
         tick,
-        values[:, :3],
-        values[:, 3:] if has_gyro else None,
+        np.ndarray((count, 3), _INT16, data, head, stride),
+        np.ndarray((count, 3), _INT16, data, head + 6, stride) if has_gyro else None,
         bool(flags & _FLAG_REPLAYED),
         bool(flags & _FLAG_SATURATED),
     )
