@@ -359,7 +359,7 @@ async def test_command_times_out_without_response() -> None:
 async def test_close_from_another_task_during_backoff() -> None:
     channel = ScriptedChannel(ScriptedDevice())
     channel.refuse = 10_000
-    link = SensorLink(channel, backoff_initial_s=5.0, rng=random.Random(0))  # type: ignore[arg-type]
+    link = SensorLink(channel, backoff_initial_s=5.0, rng=random.Random(0))
     items: list[object] = []
 
     async def consume() -> None:
@@ -391,7 +391,7 @@ async def test_status_messages_pass_through() -> None:
 
 def test_backoff_grows_and_is_capped() -> None:
     link = SensorLink(
-        ScriptedChannel(ScriptedDevice()),  # type: ignore[arg-type]
+        ScriptedChannel(ScriptedDevice()),
         backoff_initial_s=0.25,
         backoff_max_s=30.0,
         rng=random.Random(3),
