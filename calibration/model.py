@@ -1,0 +1,229 @@
+"""The calibration of one sensor as worn: a value type with versioned JSON (pure; imports nothing
+from the project so that every package may use it).
+
+Geometry (binding for the whole project, see ``docs/calibration.md``):
+
+* Body frame B: x anterior, y to the wearer's left, z up when upright.
+  ``up_body = R_bs · up_sensor``; the rows of ``R_bs`` are the body axes in the sensor frame.
+* ``flexion_deg = degrees(asin(-up_body.x))`` (forward positive),
+  ``lateral_deg = degrees(atan2(up_body.y, up_body.z))`` (bending to the wearer's right positive).
+
+Sensor-level corrections are optional: ``accel_corrected = (accel - accel_offset) / accel_scale``
+per axis, ``gyro_corrected = gyro - gyro_bias``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+__all__ = ["SCHEMA_VERSION", "Calibration", "CalibrationFormatError", "Vec3"]
+
+SCHEMA_VERSION = 1
+
+Vec3 = tuple[float, float, float]
+Mat3 = tuple[Vec3, Vec3, Vec3]
+FloatArray = npt.NDArray[np.float64]
+
+# nominal mounting (docs/protocol.md): body x = -z_sensor, body y = +y_sensor, body z = +x_sensor
+NOMINAL_R_BS: Mat3 = ((0.0, 0.0, -1.0), (0.0, 1.0, 0.0), (1.0, 0.0, 0.0))
+_SMALL = 16  # blocks up to this size take the scalar path in to_body
+
+
+class CalibrationFormatError(ValueError):
+    """A calibration file or dict that cannot be used (unknown version, missing field)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Calibration:
+    """How a sensor sits on the wearer, plus optional sensor corrections.
+
+    Attributes:
+        neutral_up_sensor: up vector (unit, sensor frame) in the wearer's neutral posture.
+        r_body_sensor: 3x3 rotation (rows: body x, y, z axes in the sensor frame).
+        device: device identifier (device string or serial number), "" if unknown.
+        created: ISO 8601 UTC time the calibration was made ("" if unknown).
+        method: how the mounting was found: ``neutral``, ``neutral+forward``, ``auto``.
+        accel_offset_m_s2: accelerometer offset per sensor axis, m/s², or None.
+        accel_scale: accelerometer scale factor per sensor axis (1 = perfect), or None.
+        gyro_bias_rad_s: gyroscope bias per sensor axis, rad/s, or None.
+        neutral_gyro_rms_deg_s: angular-rate RMS during the neutral capture (stillness), °/s.
+        neutral_accel_std_m_s2: acceleration standard deviation during the neutral capture, m/s².
+        forward_bend_deg: angle of the forward-bend capture from neutral, degrees, or None.
+        schema_version: JSON schema version (:data:`SCHEMA_VERSION`).
+    """
+
+    neutral_up_sensor: Vec3
+    r_body_sensor: Mat3
+    device: str = ""
+    created: str = ""
+    method: str = "neutral"
+    accel_offset_m_s2: Vec3 | None = None
+    accel_scale: Vec3 | None = None
+    gyro_bias_rad_s: Vec3 | None = None
+    neutral_gyro_rms_deg_s: float | None = None
+    neutral_accel_std_m_s2: float | None = None
+    forward_bend_deg: float | None = None
+    schema_version: int = SCHEMA_VERSION
+    _r: FloatArray = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        r = np.array(self.r_body_sensor, dtype=np.float64)
+        if r.shape != (3, 3) or not np.all(np.isfinite(r)):
+            raise CalibrationFormatError(f"r_body_sensor must be a finite 3x3 matrix, not {r}")
+        if not np.allclose(r @ r.T, np.eye(3), atol=1e-6) or np.linalg.det(r) < 0:
+            raise CalibrationFormatError("r_body_sensor is not a rotation matrix")
+        object.__setattr__(self, "_r", r)
+
+    @property
+    def r_bs(self) -> FloatArray:
+        """``R_bs`` as a (3, 3) array (a copy)."""
+        return self._r.copy()
+
+    def to_body(self, up_sensor: FloatArray) -> FloatArray:
+        """Rotate (N, 3) sensor-frame vectors into the body frame."""
+        r = self._r
+        n = up_sensor.shape[0]
+        if n <= _SMALL:
+            # few samples (live blocks): plain floats, same expressions, much less overhead
+            (a, b, c), (d, e, f), (g, h, i) = r.tolist()
+            return np.array(
+                [
+                    (a * x + b * y + c * z, d * x + e * y + f * z, g * x + h * y + i * z)
+                    for x, y, z in up_sensor.tolist()
+                ],
+                dtype=np.float64,
+            ).reshape(n, 3)
+        ux = up_sensor[:, 0]
+        uy = up_sensor[:, 1]
+        uz = up_sensor[:, 2]
+        # written out rather than a matmul so that the result never depends on the block size
+        # (BLAS may sum in a different order for different shapes): live == offline bit for bit
+        out = np.empty_like(up_sensor)
+        out[:, 0] = r[0, 0] * ux + r[0, 1] * uy + r[0, 2] * uz
+        out[:, 1] = r[1, 0] * ux + r[1, 1] * uy + r[1, 2] * uz
+        out[:, 2] = r[2, 0] * ux + r[2, 1] * uy + r[2, 2] * uz
+        return out
+
+    def angles(self, up_sensor: FloatArray) -> tuple[FloatArray, FloatArray]:
+        """Trunk angles from up vectors.
+
+        Args:
+            up_sensor: (N, 3) unit vectors opposite gravity, sensor frame.
+
+        Returns:
+            ``(flexion_deg, lateral_deg)``, each (N,): forward flexion positive, lateral bend to
+            the wearer's right positive, 0 in the calibrated neutral posture.
+        """
+        body = self.to_body(up_sensor)
+        flexion_deg = np.degrees(np.arcsin(np.clip(-body[:, 0], -1.0, 1.0)))
+        lateral_deg = np.degrees(np.arctan2(body[:, 1], body[:, 2]))
+        return flexion_deg, lateral_deg
+
+    def correct_accel(self, accel_m_s2: FloatArray) -> FloatArray:
+        """Apply the accelerometer offset/scale (returns the input when there is none)."""
+        if self.accel_offset_m_s2 is None and self.accel_scale is None:
+            return accel_m_s2
+        offset = np.zeros(3) if self.accel_offset_m_s2 is None else np.array(self.accel_offset_m_s2)
+        scale = np.ones(3) if self.accel_scale is None else np.array(self.accel_scale)
+        return np.asarray((accel_m_s2 - offset) / scale, dtype=np.float64)
+
+    def correct_gyro(self, gyro_rad_s: FloatArray) -> FloatArray:
+        """Subtract the gyroscope bias (returns the input when there is none)."""
+        if self.gyro_bias_rad_s is None:
+            return gyro_rad_s
+        return np.asarray(gyro_rad_s - np.array(self.gyro_bias_rad_s), dtype=np.float64)
+
+    # ------------------------------------------------------------------ serialisation
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-compatible dict (tuples become lists)."""
+        data = asdict(self)
+        data.pop("_r", None)
+        return json.loads(json.dumps(data))  # type: ignore[no-any-return]
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Calibration:
+        """Inverse of :meth:`to_dict`.
+
+        Raises:
+            CalibrationFormatError: unknown schema version, missing or malformed fields.
+        """
+        version = data.get("schema_version")
+        if version != SCHEMA_VERSION:
+            raise CalibrationFormatError(
+                f"calibration schema_version {version!r} is not supported (this program reads "
+                f"version {SCHEMA_VERSION}); re-run 'posture calibrate' to make a new one"
+            )
+        try:
+            return cls(
+                neutral_up_sensor=_vec3(data["neutral_up_sensor"]),
+                r_body_sensor=(
+                    _vec3(data["r_body_sensor"][0]),
+                    _vec3(data["r_body_sensor"][1]),
+                    _vec3(data["r_body_sensor"][2]),
+                ),
+                device=str(data.get("device", "")),
+                created=str(data.get("created", "")),
+                method=str(data.get("method", "neutral")),
+                accel_offset_m_s2=_opt_vec3(data.get("accel_offset_m_s2")),
+                accel_scale=_opt_vec3(data.get("accel_scale")),
+                gyro_bias_rad_s=_opt_vec3(data.get("gyro_bias_rad_s")),
+                neutral_gyro_rms_deg_s=_opt_float(data.get("neutral_gyro_rms_deg_s")),
+                neutral_accel_std_m_s2=_opt_float(data.get("neutral_accel_std_m_s2")),
+                forward_bend_deg=_opt_float(data.get("forward_bend_deg")),
+            )
+        except (KeyError, IndexError, TypeError, ValueError) as exc:
+            if isinstance(exc, CalibrationFormatError):
+                raise
+            raise CalibrationFormatError(f"malformed calibration: {exc!r}") from exc
+
+    def save(self, path: str | Path) -> None:
+        """Write as JSON, readable by the user only (0600), atomically."""
+        path = Path(path)
+        tmp = path.with_name(f".{path.name}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            json.dump(self.to_dict(), out, indent=2)
+            out.write("\n")
+        tmp.chmod(0o600)
+        tmp.replace(path)
+
+    @classmethod
+    def load(cls, path: str | Path) -> Calibration:
+        """Read a file written by :meth:`save`.
+
+        Raises:
+            OSError: unreadable file.
+            CalibrationFormatError: not JSON, unknown version or malformed content.
+        """
+        text = Path(path).read_text(encoding="utf-8")
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise CalibrationFormatError(f"{path}: not a JSON calibration: {exc}") from exc
+        if not isinstance(data, dict):
+            raise CalibrationFormatError(f"{path}: not a JSON calibration object")
+        return cls.from_dict(data)
+
+
+def _vec3(value: Any) -> Vec3:
+    items = [float(v) for v in value]
+    if len(items) != 3 or not all(math.isfinite(v) for v in items):
+        raise CalibrationFormatError(f"expected 3 finite numbers, got {value!r}")
+    return (items[0], items[1], items[2])
+
+
+def _opt_vec3(value: Any) -> Vec3 | None:
+    return None if value is None else _vec3(value)
+
+
+def _opt_float(value: Any) -> float | None:
+    return None if value is None else float(value)
