@@ -15,9 +15,10 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from host.posture import PostureBlock, PostureConfig, zone_of
 from host.samples import SampleBlock
 
-__all__ = ["Segment", "SyntheticPosture", "desk_day", "synthesize", "zone_of"]
+__all__ = ["Segment", "desk_day", "slice_posture", "synthesize"]
 
 FloatArray = npt.NDArray[np.float64]
 GRAVITY_M_S2 = 9.80665
@@ -33,32 +34,14 @@ class Segment:
     flexion_deg: float
 
 
-@dataclass(frozen=True, slots=True, eq=False)
-class SyntheticPosture:
-    """Per-sample posture, the same fields as host.posture.PostureBlock (shape (N,))."""
-
-    t_s: FloatArray
-    flexion_deg: FloatArray
-    lateral_deg: FloatArray
-    zone: npt.NDArray[np.int8]
-    activity: npt.NDArray[np.int8]
-    dwell_s: FloatArray
-    confidence: FloatArray
-
-    def slice(self, start: int, stop: int) -> SyntheticPosture:
-        """Samples ``start:stop``."""
-        return SyntheticPosture(*(getattr(self, f)[start:stop] for f in SyntheticPosture.__slots__))
-
-
-def zone_of(flexion_deg: FloatArray) -> npt.NDArray[np.int8]:
-    """Zone by flexion alone: < −5° reclined, < 10° upright, < 20° mild, < 45° slouched, deep."""
-    edges = np.array([-5.0, 10.0, 20.0, 45.0])
-    return np.searchsorted(edges, flexion_deg, side="right").astype(np.int8)
+def slice_posture(posture: PostureBlock, start: int, stop: int) -> PostureBlock:
+    """Samples ``start:stop`` of a posture block (views)."""
+    return PostureBlock(*(getattr(posture, f)[start:stop] for f in PostureBlock.__slots__))
 
 
 def synthesize(
     segments: list[Segment], *, rate_hz: float = 100.0, seed: int = 0, gyro: bool = True
-) -> tuple[SampleBlock, SyntheticPosture]:
+) -> tuple[SampleBlock, PostureBlock]:
     """Raw samples and posture for a segment list starting at t = 0.
 
     Args:
@@ -81,9 +64,9 @@ def synthesize(
     gyro_rad_s = rng.normal(0.0, 0.005, (n, 3)) if gyro else None
     starts = np.repeat(np.cumsum([0, *counts[:-1]]), counts)
     dwell = (np.arange(n) - starts) / rate_hz
-    posture = SyntheticPosture(
-        t, flex, np.zeros(n), zone_of(flex), activity, dwell, np.ones(n)
-    )  # fmt: skip
+    # zones exactly as the live tracker draws them (without its hysteresis: values are constant)
+    zone = zone_of(flex, PostureConfig())
+    posture = PostureBlock(t, flex, np.zeros(n), zone, activity, dwell, np.ones(n))  # fmt: skip
     return SampleBlock(t, accel, gyro_rad_s, np.arange(n, dtype=np.int64)), posture
 
 

@@ -24,7 +24,7 @@ _CHILD = (
     from pathlib import Path
     from host.recording.recorder import Recorder
     from host.recording.store import SessionStore
-    from host.recording.synthetic import desk_day, synthesize
+    from host.recording.synthetic import desk_day, slice_posture, synthesize
 
     samples, posture = synthesize(desk_day(hours=0.05, seed=4), rate_hz=RATE_HZ)
     store = SessionStore.open(Path(sys.argv[1]))
@@ -37,7 +37,7 @@ _CHILD = (
         delay = start + (i + BLOCK) / RATE_HZ - time.monotonic()
         if delay > 0:
             time.sleep(delay)
-        rec.on_block(samples.slice(i, i + BLOCK), posture.slice(i, i + BLOCK))
+        rec.on_block(samples.slice(i, i + BLOCK), slice_posture(posture, i, i + BLOCK))
         print("fed", i + BLOCK, flush=True)
     """
     )

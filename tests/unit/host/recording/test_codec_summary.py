@@ -21,7 +21,7 @@ from host.recording.summary import (
     encode_summaries,
     summarize_seconds,
 )
-from host.recording.synthetic import SITTING, STANDING, Segment, synthesize
+from host.recording.synthetic import SITTING, STANDING, Segment, slice_posture, synthesize
 from host.samples import SampleBlock
 
 
@@ -135,7 +135,8 @@ def test_accumulator_matches_batch(block_len: int) -> None:
     )
     acc = SummaryAccumulator()
     parts = [
-        acc.add(posture.slice(i, i + block_len)) for i in range(0, len(posture.t_s), block_len)
+        acc.add(slice_posture(posture, i, i + block_len))
+        for i in range(0, len(posture.t_s), block_len)
     ]
     parts.append(acc.finish())
     streamed = [p for p in parts if len(p)]

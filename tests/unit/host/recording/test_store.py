@@ -14,7 +14,7 @@ from host.errors import StoreError
 from host.recording.recorder import Recorder
 from host.recording.schema import SCHEMA_VERSION
 from host.recording.store import SessionStore, UnknownSessionError
-from host.recording.synthetic import SITTING, STANDING, Segment, synthesize
+from host.recording.synthetic import SITTING, STANDING, Segment, slice_posture, synthesize
 from host.transports.base import LinkEvent, LinkState
 
 
@@ -133,7 +133,7 @@ def test_recorder_commits_and_closes(tmp_path: Path) -> None:
         rec = Recorder(store, sid)
         rec.on_link(LinkEvent(LinkState.CONNECTED, "ok"))
         for i in range(0, len(samples), 7):
-            rec.on_block(samples.slice(i, i + 7), posture.slice(i, i + 7))
+            rec.on_block(samples.slice(i, i + 7), slice_posture(posture, i, i + 7))
         rec.on_event(4.0, "gap", {"samples": 3})
         rec.close()
         rec.close()

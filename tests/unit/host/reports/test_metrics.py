@@ -85,7 +85,8 @@ def test_days_and_weeks_split_at_local_midnight() -> None:
     assert [w.label for w in stats.weeks] == ["2026-W44", "2026-W45"]
     assert stats.weeks[1].wear_s == 740 + 4340
     # run-type events belong to the day they started
-    assert stats.days[0].episodes == 2 and stats.days[1].episodes == 0
+    assert stats.days[0].episodes == 2
+    assert stats.days[1].episodes == 0
     assert sum(d.sitting_bouts for d in stats.days) == stats.overall.sitting_bouts == 4
     assert sum(d.shifts for d in stats.days) == stats.overall.shifts == 10
     assert [s.label for s in stats.sessions] == ["session 1", "session 2"]
@@ -105,12 +106,15 @@ def test_gaps_and_invalid_seconds() -> None:
 
 def test_empty_and_json() -> None:
     stats = compute([])
-    assert stats.overall.wear_s == 0 and stats.days == []
+    assert stats.overall.wear_s == 0
+    assert stats.days == []
     text = json.dumps(compute([_session()]).to_dict())
     assert '"P50": 8.0' in text
 
 
 def test_maht_line() -> None:
     assert maht_s(10) == float("inf")
-    assert maht_s(20) == 240 and maht_s(60) == 60 and maht_s(40) == 150
+    assert maht_s(20) == 240
+    assert maht_s(60) == 60
+    assert maht_s(40) == 150
     assert maht_s(61) == 0
