@@ -1,0 +1,840 @@
+"""Alert policy: posture stream → rare, explained alerts (pure).
+
+:class:`AlertPolicy` consumes :class:`~host.posture.PostureBlock` s and returns the
+:class:`Alert` s decided on the samples of that block: an alert's ``t_s`` is the time of the
+sample at which its rule was met, so it is decided within the block that contains that sample
+(with one-sample blocks: within one sample period). Rules and their defaults (reasons in
+docs/alerts.md):
+
+- **slouch** (mode ``"threshold"``): flexion above ``tolerance_deg`` for ``delay_s``; a return
+  shorter than ``grace_s`` does not reset the count; the episode clears ``hysteresis_deg``
+  below the tolerance; walking counts as "not slouching"; no alert during a transition.
+- **iso11226** (mode ``"iso11226"``): flexion above 20° accumulates exposure against the ISO 11226
+  acceptable holding time, 4 min at 20° shrinking linearly to 1 min at 60°; beyond 60° the
+  posture is not acceptable and fires after a 4 s hold.
+- **stillness**: no posture change above 10° for 30 min; **sitting**: sitting for 60 min.
+- **training** feedback during opt-in sessions, short delay, fading over the session.
+- rate limits (minimum gap, per hour, per day: a due alert waits), snooze and pause (a due alert
+  is dropped; both resume by themselves), escalation to severity 2 after ignored alerts and
+  silence after too many. One alert per episode.
+
+Time comes only from samples. :func:`evaluate_recording` runs the live stages over a recording.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections import deque
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
+
+import numpy as np
+import numpy.typing as npt
+
+from host.errors import ConfigError
+from host.posture import Activity, PostureBlock, PostureConfig, PostureTracker
+
+if TYPE_CHECKING:
+    from host.analysis import Analysis
+    from host.samples import SampleBlock
+
+__all__ = [
+    "MODES",
+    "Alert",
+    "AlertConfig",
+    "AlertPolicy",
+    "evaluate_recording",
+    "iso11226_holding_time_s",
+]
+
+logger = logging.getLogger(__name__)
+
+MODES = ("threshold", "iso11226")
+_DOSE_UNIT = 1_000_000_000  # exposure in integer nano-doses: exact, chunk-independent sums
+_MAX_STEP_S = 1.0  # a longer time step (a gap) adds at most this much exposure or dwell
+_HOUR_S = 3600.0
+_DAY_S = 86400.0
+_WALKING = int(Activity.WALKING)
+_TRANSITION = int(Activity.TRANSITION)
+_SITTING = int(Activity.SITTING)
+_STANDING = int(Activity.STANDING)
+_UNKNOWN = int(Activity.UNKNOWN)
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    """One alert.
+
+    Attributes:
+        t_s: sample time at which the rule was met, seconds.
+        kind: ``"slouch"``, ``"iso11226"``, ``"training"``, ``"stillness"`` or ``"sitting"``.
+        start_s: start of the episode (slouch onset, still since, sitting since), seconds.
+        peak_deg: largest flexion in the episode so far, degrees (NaN when not applicable).
+        reason: one sentence: angle, duration and rule.
+        severity: 1 gentle, 2 strong (after repeatedly ignored alerts).
+    """
+
+    t_s: float
+    kind: str
+    start_s: float
+    peak_deg: float
+    reason: str
+    severity: int = 1
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON-ready form: ``t``, ``kind``, ``start``, ``peak_deg``, ``reason``, ``severity``."""
+        return {
+            "t": round(self.t_s, 4),
+            "kind": self.kind,
+            "start": round(self.start_s, 4),
+            "peak_deg": None if math.isnan(self.peak_deg) else round(self.peak_deg, 2),
+            "reason": self.reason,
+            "severity": self.severity,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class AlertConfig:
+    """Alert rules and limits; ``None`` switches a rule or limit off (reasons: docs/alerts.md).
+
+    Attributes:
+        mode: ``"threshold"`` (tolerance + delay) or ``"iso11226"`` (angle-dependent holding time).
+        tolerance_deg: flexion beyond the calibrated neutral that counts as slouching, degrees.
+        delay_s: how long the slouch must last before the alert, seconds.
+        grace_s: returns below the tolerance shorter than this do not end the episode, seconds.
+        hysteresis_deg: the episode clears only below ``tolerance_deg - hysteresis_deg``.
+        iso_min_deg, iso_max_deg: ISO 11226 band of time-limited trunk inclination, degrees.
+        iso_maht_min_s, iso_maht_max_s: acceptable holding time at those two angles, seconds.
+        iso_hold_s: hold beyond ``iso_max_deg`` that is not acceptable, seconds.
+        stillness_s: nudge after this long with no posture change (None: off), seconds.
+        stillness_change_deg: what counts as a posture change, degrees.
+        sitting_s: nudge after this long sitting (None: off), seconds.
+        sitting_break_s: standing or walking this long ends a sitting bout, seconds.
+        min_gap_s: minimum time between two alerts (None: off), seconds.
+        max_per_hour, max_per_day: alert budgets over the last hour / 24 h (None: off).
+        ignored_after_s: a slouch alert still unresolved this long after firing was ignored.
+        escalate_after: consecutive ignored alerts before severity 2 (None: never).
+        silence_after: this many ignored alerts within an hour silence alerts for an hour.
+        pause_max_s: a pause resumes by itself after this long, seconds.
+        training_delay_s: slouch delay during a training session, seconds.
+        training_min_gap_s: minimum time between training feedbacks, seconds.
+        training_final_fraction: share of slouches that get feedback at a session's end (fading
+            linearly from all of them at its start).
+    """
+
+    mode: str = "threshold"
+    tolerance_deg: float = 15.0
+    delay_s: float = 120.0
+    grace_s: float = 10.0
+    hysteresis_deg: float = 5.0
+    iso_min_deg: float = 20.0
+    iso_max_deg: float = 60.0
+    iso_maht_min_s: float = 240.0
+    iso_maht_max_s: float = 60.0
+    iso_hold_s: float = 4.0
+    stillness_s: float | None = 1800.0
+    stillness_change_deg: float = 10.0
+    sitting_s: float | None = 3600.0
+    sitting_break_s: float = 60.0
+    min_gap_s: float | None = 600.0
+    max_per_hour: int | None = 4
+    max_per_day: int | None = 20
+    ignored_after_s: float = 60.0
+    escalate_after: int | None = 2
+    silence_after: int | None = 3
+    pause_max_s: float = 7200.0
+    training_delay_s: float = 5.0
+    training_min_gap_s: float = 20.0
+    training_final_fraction: float = 0.33
+
+    def __post_init__(self) -> None:
+        if self.mode not in MODES:
+            raise ConfigError(f"alert mode {self.mode!r}: use one of {', '.join(MODES)}")
+        if not 0.0 < self.tolerance_deg <= 90.0:
+            raise ConfigError(f"tolerance_deg={self.tolerance_deg}: use 0 to 90 degrees")
+        if self.delay_s < 0 or self.grace_s < 0 or self.hysteresis_deg < 0:
+            raise ConfigError("delay_s, grace_s and hysteresis_deg must not be negative")
+        if (
+            not self.iso_min_deg < self.iso_max_deg
+            or not self.iso_maht_min_s >= self.iso_maht_max_s
+        ):
+            raise ConfigError("ISO 11226 band: iso_min_deg < iso_max_deg, holding time shrinking")
+        if not 0.0 < self.training_final_fraction <= 1.0:
+            raise ConfigError("training_final_fraction must be in (0, 1]")
+
+    @classmethod
+    def simple(cls, threshold_deg: float, hold_s: float) -> AlertConfig:
+        """ "Flexion above ``threshold_deg`` for longer than ``hold_s``", nothing else.
+
+        Keeps the grace time, hysteresis and the walking/transition suppression; switches rate
+        limiting, escalation, stillness and sitting nudges off, so policies can be compared.
+        """
+        return cls(
+            mode="threshold",
+            tolerance_deg=threshold_deg,
+            delay_s=hold_s,
+            stillness_s=None,
+            sitting_s=None,
+            min_gap_s=None,
+            max_per_hour=None,
+            max_per_day=None,
+            escalate_after=None,
+            silence_after=None,
+        )
+
+    @property
+    def clear_below_deg(self) -> float:
+        """Flexion below which a slouch episode's sample counts as a return, degrees."""
+        return self.enter_above_deg - self.hysteresis_deg
+
+    @property
+    def enter_above_deg(self) -> float:
+        """Flexion above which a sample is in the slouch zone, degrees."""
+        return self.iso_min_deg if self.mode == "iso11226" else self.tolerance_deg
+
+
+def iso11226_holding_time_s(flexion_deg: float, config: AlertConfig = AlertConfig()) -> float:
+    """Acceptable holding time for a trunk inclination (ISO 11226, linearised), seconds.
+
+    ``inf`` up to ``iso_min_deg``; linear from ``iso_maht_min_s`` there to ``iso_maht_max_s`` at
+    ``iso_max_deg``; ``iso_hold_s`` beyond (not acceptable once held).
+    """
+    c = config
+    if not flexion_deg > c.iso_min_deg:
+        return math.inf
+    if flexion_deg > c.iso_max_deg:
+        return c.iso_hold_s
+    frac = (flexion_deg - c.iso_min_deg) / (c.iso_max_deg - c.iso_min_deg)
+    return c.iso_maht_min_s + frac * (c.iso_maht_max_s - c.iso_maht_min_s)
+
+
+@dataclass(slots=True)
+class _Episode:
+    onset_s: float
+    last_in_s: float
+    peak_deg: float
+    dose: int = 0  # ISO exposure, nano-doses
+    handled: bool = False  # alerted, or dropped by a snooze/pause
+    alerted_at_s: float | None = None
+    deferred: bool = False
+    training: bool = False
+
+
+@dataclass(slots=True)
+class _Training:
+    start_s: float
+    duration_s: float
+    credit: float = 1.0  # feedback is given when the credit reaches 1 (fading schedule)
+
+
+@dataclass(slots=True)
+class _Stats:
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def add(self, key: str, n: int = 1) -> None:
+        self.counts[key] = self.counts.get(key, 0) + n
+
+
+class AlertPolicy:
+    """Streaming alert engine; feed it consecutive :class:`PostureBlock` s of one stream.
+
+    Args:
+        config: rules and limits.
+    """
+
+    def __init__(self, config: AlertConfig = AlertConfig()) -> None:
+        self.config = config
+        self._fast = True  # skip idle spans in bulk (tests compare against per-sample)
+        self._last_t: float | None = None
+        self._in_zone = False
+        self._episode: _Episode | None = None
+        self._last_flexion = math.nan
+        self._snooze_until: float | None = None
+        self._paused = False
+        self._pause_until: float | None = None
+        self._silence_until: float | None = None
+        self._fired: deque[float] = deque()  # rate-limited alert times in the last 24 h
+        self._last_alert_t: float | None = None
+        self._last_training_t: float | None = None
+        self._ignored: deque[float] = deque()  # ignored alert verdict times, last hour
+        self._consecutive_ignored = 0
+        self._still_ref: tuple[float, float] | None = None
+        self._still_since: float | None = None
+        self._sit_since: float | None = None
+        self._not_sitting_since: float | None = None
+        self._training: _Training | None = None
+        self._next_allowed_t: float | None = None  # rate limits pass again from here
+        self._still_deferred = False
+        self._sit_deferred = False
+        self._stats = _Stats()
+        self._lateral: npt.NDArray[np.float64] = np.zeros(0)
+
+    # ------------------------------------------------------------------ controls
+
+    def snooze(self, until_t_s: float) -> None:
+        """No alerts until sample time ``until_t_s``; resumes by itself."""
+        self._snooze_until = until_t_s
+        self._stats.add("snoozes")
+
+    def pause(self) -> None:
+        """No alerts until :meth:`resume`, or for ``pause_max_s`` at most (resumes by itself)."""
+        self._paused = True
+        self._pause_until = None if self._last_t is None else self._last_t + self.config.pause_max_s
+        self._stats.add("pauses")
+
+    def resume(self) -> None:
+        """End a pause or a snooze now."""
+        self._paused = False
+        self._pause_until = None
+        self._snooze_until = None
+
+    def start_training(self, t_s: float, duration_s: float) -> None:
+        """Start an opt-in training session: quick feedback that fades over the session.
+
+        Args:
+            t_s: session start (sample time), seconds.
+            duration_s: session length, seconds (10–15 min recommended).
+        """
+        if duration_s <= 0:
+            raise ConfigError(f"training duration {duration_s} s: must be positive")
+        self._training = _Training(t_s, duration_s)
+        self._stats.add("training_sessions")
+
+    @property
+    def paused(self) -> bool:
+        """True while paused (until resumed or the pause expires)."""
+        return self._paused
+
+    @property
+    def snoozed_until_s(self) -> float | None:
+        """End of the current snooze (sample time), or None."""
+        return self._snooze_until
+
+    def statistics(self) -> dict[str, int]:
+        """Counters: samples, episodes, alerts (total and per kind), deferred, suppressed, ..."""
+        return dict(self._stats.counts)
+
+    def seconds_until_alert(self) -> float | None:
+        """Time until the slouch rule would fire if the posture stays as it is, seconds.
+
+        None when no slouch is being counted, the episode was already alerted, or alerts are
+        paused or snoozed.
+        """
+        ep = self._episode
+        if ep is None or ep.handled or not self._in_zone or self._last_t is None:
+            return None
+        if self._paused or self._snooze_until is not None:
+            return None
+        t = self._last_t
+        if self.config.mode == "iso11226" and self._training is None:
+            maht = iso11226_holding_time_s(self._last_flexion, self.config)
+            remaining = max(0.0, 1.0 - ep.dose / _DOSE_UNIT)
+            return remaining * maht if math.isfinite(maht) else None
+        return max(0.0, ep.onset_s + self._delay_s() - t)
+
+    # ------------------------------------------------------------------ stream
+
+    def update(self, posture: PostureBlock) -> list[Alert]:
+        """Consume one block; returns the alerts decided on its samples, in time order."""
+        n = len(posture)
+        if n == 0:
+            return []
+        t = posture.t_s.tolist()
+        f = posture.flexion_deg.tolist()
+        lateral = np.nan_to_num(posture.lateral_deg, nan=0.0)
+        self._lateral = lateral  # the fast path reads it too
+        lat = lateral.tolist()
+        act = posture.activity.tolist()
+        out: list[Alert] = []
+        i = 0
+        while i < n:
+            if self._fast:
+                j = self._skip(posture, i)
+                if j > i:
+                    i = j
+                    continue
+            self._step(t[i], f[i], lat[i], act[i], out)
+            i += 1
+        self._stats.add("samples", n)
+        return out
+
+    def _step(self, t: float, f: float, lat: float, act: int, out: list[Alert]) -> None:
+        """Apply one sample: the reference semantics of every rule."""
+        dt = 0.0 if self._last_t is None else min(t - self._last_t, _MAX_STEP_S)
+        self._last_t = t
+        self._expire(t)
+        if not math.isnan(f):
+            self._last_flexion = f
+            self._slouch(t, f, act, dt, out)
+            if self.config.stillness_s is not None:
+                self._stillness(t, f, lat, act, out)
+        if self.config.sitting_s is not None:
+            self._sitting(t, act, out)
+
+    def _expire(self, t: float) -> None:
+        if self._paused:
+            if self._pause_until is None:
+                self._pause_until = t + self.config.pause_max_s
+            elif t >= self._pause_until:
+                self._paused = False
+                self._pause_until = None
+                logger.info("alert pause ended by itself at %.1f s", t)
+        if self._snooze_until is not None and t >= self._snooze_until:
+            self._snooze_until = None
+        if self._silence_until is not None and t >= self._silence_until:
+            self._silence_until = None
+        tr = self._training
+        if tr is not None and t >= tr.start_s + tr.duration_s:
+            self._training = None
+
+    def _delay_s(self) -> float:
+        return self.config.training_delay_s if self._training is not None else self.config.delay_s
+
+    # ------------------------------------------------------------------ rules
+
+    def _slouch(self, t: float, f: float, act: int, dt: float, out: list[Alert]) -> None:
+        cfg = self.config
+        if act == _WALKING:
+            inside = False  # walking is not slouching, whatever the trunk angle
+        elif self._in_zone:
+            inside = f >= cfg.clear_below_deg
+        else:
+            inside = f > cfg.enter_above_deg
+        self._in_zone = inside
+        ep = self._episode
+        if inside:
+            if ep is None:
+                ep = self._episode = _Episode(t, t, f, training=self._training is not None)
+                self._stats.add("episodes")
+                dt = 0.0
+            ep.last_in_s = t
+            ep.peak_deg = max(ep.peak_deg, f)
+            if cfg.mode == "iso11226" and dt > 0.0:
+                ep.dose += round(_DOSE_UNIT * dt / iso11226_holding_time_s(f, cfg))
+        elif ep is not None and t - ep.last_in_s >= cfg.grace_s:
+            self._end_episode(ep, t)
+            return
+        if ep is None:
+            return
+        if ep.alerted_at_s is not None and t >= ep.alerted_at_s + cfg.ignored_after_s:
+            self._ignored_verdict(ep, t)
+        if not inside or ep.handled or act == _TRANSITION:
+            return
+        if self._training is not None:
+            if t - ep.onset_s >= cfg.training_delay_s:
+                self._training_feedback(ep, t, f, out)
+            return
+        due = ep.dose >= _DOSE_UNIT if cfg.mode == "iso11226" else t - ep.onset_s >= cfg.delay_s
+        if due:
+            self._fire_slouch(ep, t, f, out)
+
+    def _end_episode(self, ep: _Episode, t: float) -> None:
+        self._episode = None
+        if ep.alerted_at_s is not None:
+            self._consecutive_ignored = 0
+            self._stats.add("corrected")
+            logger.debug("slouch alert at %.1f s corrected by %.1f s", ep.alerted_at_s, t)
+
+    def _ignored_verdict(self, ep: _Episode, t: float) -> None:
+        cfg = self.config
+        ep.alerted_at_s = None  # verdict given once
+        self._stats.add("ignored")
+        self._consecutive_ignored += 1
+        self._ignored.append(t)
+        while self._ignored and self._ignored[0] <= t - _HOUR_S:
+            self._ignored.popleft()
+        if cfg.silence_after is not None and len(self._ignored) >= cfg.silence_after:
+            self._silence_until = t + _HOUR_S
+            self._ignored.clear()
+            self._stats.add("silenced")
+            logger.info(
+                "%d alerts ignored within an hour: silent until %.0f s",
+                cfg.silence_after,
+                t + _HOUR_S,
+            )
+
+    def _fire_slouch(self, ep: _Episode, t: float, f: float, out: list[Alert]) -> None:
+        cfg = self.config
+        held = t - ep.onset_s
+        if cfg.mode == "iso11226":
+            kind = "iso11226"
+            maht = iso11226_holding_time_s(ep.peak_deg, cfg)
+            if ep.peak_deg > cfg.iso_max_deg:
+                rule = (
+                    f"beyond {cfg.iso_max_deg:g}° is not acceptable once held {cfg.iso_hold_s:g} s"
+                )
+            else:
+                rule = (
+                    f"ISO 11226 allows about {_dur(maht)} at {ep.peak_deg:.0f}° "
+                    f"({_dur(cfg.iso_maht_min_s)} at {cfg.iso_min_deg:g}° to "
+                    f"{_dur(cfg.iso_maht_max_s)} at {cfg.iso_max_deg:g}°)"
+                )
+            reason = (
+                f"trunk flexed beyond {cfg.iso_min_deg:g}° for {_dur(held)} "
+                f"(now {f:.0f}°, peak {ep.peak_deg:.0f}°): {rule}"
+            )
+        else:
+            kind = "slouch"
+            reason = (
+                f"flexion above {cfg.tolerance_deg:g}° for {_dur(held)} "
+                f"(now {f:.0f}°, peak {ep.peak_deg:.0f}°): slouch rule, delay {_dur(cfg.delay_s)}"
+            )
+        alert = self._gate(t, kind, ep.onset_s, ep.peak_deg, reason, ep)
+        if alert is not None:
+            ep.alerted_at_s = t
+            out.append(alert)
+
+    def _training_feedback(self, ep: _Episode, t: float, f: float, out: list[Alert]) -> None:
+        cfg = self.config
+        tr = self._training
+        assert tr is not None
+        if self._last_training_t is not None and t - self._last_training_t < cfg.training_min_gap_s:
+            return  # wait: keeps counting while the slouch lasts
+        ep.handled = True
+        progress = min(1.0, max(0.0, (t - tr.start_s) / tr.duration_s))
+        tr.credit += 1.0 - (1.0 - cfg.training_final_fraction) * progress
+        if tr.credit < 1.0:
+            self._stats.add("training_withheld")
+            return
+        tr.credit -= 1.0
+        self._last_training_t = t
+        reason = (
+            f"training: flexion above {cfg.enter_above_deg:g}° for {_dur(t - ep.onset_s)} "
+            f"(now {f:.0f}°); feedback fades to {cfg.training_final_fraction:.0%} by the "
+            f"session's end"
+        )
+        out.append(Alert(t, "training", ep.onset_s, ep.peak_deg, reason, 1))
+        self._stats.add("alerts")
+        self._stats.add("alerts_training")
+
+    def _stillness(self, t: float, f: float, lat: float, act: int, out: list[Alert]) -> None:
+        cfg = self.config
+        ref = self._still_ref
+        if (
+            act == _WALKING
+            or ref is None
+            or abs(f - ref[0]) > cfg.stillness_change_deg
+            or abs(lat - ref[1]) > cfg.stillness_change_deg
+        ):
+            self._still_ref = (f, lat)
+            self._still_since = t
+            self._still_deferred = False
+            return
+        since = self._still_since
+        assert since is not None
+        assert cfg.stillness_s is not None
+        if t - since < cfg.stillness_s:
+            return
+        reason = (
+            f"no posture change over {cfg.stillness_change_deg:g}° for {_dur(t - since)} "
+            f"(around {ref[0]:.0f}°): stillness nudge, change position"
+        )
+        alert = self._gate(t, "stillness", since, math.nan, reason, None)
+        self._still_deferred = self._deferring
+        if not self._deferring:
+            self._still_since = t  # next nudge after another full period
+        if alert is not None:
+            out.append(alert)
+
+    def _sitting(self, t: float, act: int, out: list[Alert]) -> None:
+        cfg = self.config
+        if act == _SITTING:
+            self._not_sitting_since = None
+            if self._sit_since is None:
+                self._sit_since = t
+        elif act in (_STANDING, _WALKING):
+            if self._not_sitting_since is None:
+                self._not_sitting_since = t
+            if self._sit_since is not None and t - self._not_sitting_since >= cfg.sitting_break_s:
+                self._sit_since = None
+                self._sit_deferred = False
+            return
+        else:
+            return  # transitions and unknown neither extend nor break a sitting bout
+        since = self._sit_since
+        assert cfg.sitting_s is not None
+        if t - since < cfg.sitting_s:
+            return
+        reason = (
+            f"sitting for {_dur(t - since)} without a break of {_dur(cfg.sitting_break_s)}: "
+            f"stand up and move for 2–5 min"
+        )
+        alert = self._gate(t, "sitting", since, math.nan, reason, None)
+        self._sit_deferred = self._deferring
+        if not self._deferring:
+            self._sit_since = t
+        if alert is not None:
+            out.append(alert)
+
+    # ------------------------------------------------------------------ gates
+
+    _deferring = False
+
+    def _gate(
+        self, t: float, kind: str, start: float, peak: float, reason: str, ep: _Episode | None
+    ) -> Alert | None:
+        """Pass a due alert through pause, snooze, silence and rate limits.
+
+        A paused, snoozed or silenced alert is dropped (its episode counts as handled); a
+        rate-limited one waits (``_deferring``) and is retried on the next samples while its
+        rule still holds.
+        """
+        self._deferring = False
+        dropped = None
+        if self._paused:
+            dropped = "paused"
+        elif self._snooze_until is not None:
+            dropped = "snoozed"
+        elif self._silence_until is not None:
+            dropped = "silenced"
+        if dropped is not None:
+            if ep is not None:
+                ep.handled = True
+            self._stats.add(f"dropped_{dropped}")
+            return None
+        if not self._rate_ok(t):
+            self._deferring = True
+            self._next_allowed_t = self._rate_free_at()
+            if ep is not None and not ep.deferred:
+                ep.deferred = True
+                self._stats.add("deferred")
+            return None
+        severity = 1
+        cfg = self.config
+        if (
+            kind in ("slouch", "iso11226")
+            and cfg.escalate_after is not None
+            and self._consecutive_ignored >= cfg.escalate_after
+        ):
+            severity = 2
+            reason += f" (stronger: {self._consecutive_ignored} alerts in a row were not followed)"
+            self._stats.add("escalated")
+        if ep is not None:
+            ep.handled = True
+        self._fired.append(t)
+        self._last_alert_t = t
+        self._next_allowed_t = None
+        self._stats.add("alerts")
+        self._stats.add(f"alerts_{kind}")
+        return Alert(t, kind, start, peak, reason, severity)
+
+    def _rate_ok(self, t: float) -> bool:
+        cfg = self.config
+        if (
+            cfg.min_gap_s is not None
+            and self._last_alert_t is not None
+            and t - self._last_alert_t < cfg.min_gap_s
+        ):
+            return False
+        fired = self._fired
+        while fired and fired[0] <= t - _DAY_S:
+            fired.popleft()
+        if cfg.max_per_day is not None and len(fired) >= cfg.max_per_day:
+            return False
+        if cfg.max_per_hour is not None:
+            in_hour = sum(1 for x in fired if x > t - _HOUR_S)
+            if in_hour >= cfg.max_per_hour:
+                return False
+        return True
+
+    def _rate_free_at(self) -> float:
+        """Earliest time the rate limits can let an alert through (they change only on alerts)."""
+        cfg = self.config
+        free = -math.inf
+        if cfg.min_gap_s is not None and self._last_alert_t is not None:
+            free = self._last_alert_t + cfg.min_gap_s
+        fired = list(self._fired)
+        if cfg.max_per_day is not None and len(fired) >= cfg.max_per_day:
+            free = max(free, fired[len(fired) - cfg.max_per_day] + _DAY_S)
+        if cfg.max_per_hour is not None and len(fired) >= cfg.max_per_hour:
+            free = max(free, fired[len(fired) - cfg.max_per_hour] + _HOUR_S)
+        return free
+
+    # ------------------------------------------------------------------ fast path
+
+    def _skip(self, posture: PostureBlock, i: int) -> int:
+        """End of the span from ``i`` in which no sample can change anything but timestamps.
+
+        Applies that span's bulk effects (last time, peak, last in-zone time) and returns its
+        end; returns ``i`` when sample ``i`` needs the per-sample path. Equivalent to stepping
+        every sample (tests compare both).
+        """
+        slouch_case = self._slouch_case()
+        if slouch_case is None or (self._paused and self._pause_until is None):
+            return i
+        t = posture.t_s
+        n = t.shape[0]
+        deadline = min(
+            (
+                d
+                for d in (
+                    self._pause_until if self._paused else None,
+                    self._snooze_until,
+                    self._silence_until,
+                    None
+                    if self._training is None
+                    else self._training.start_s + self._training.duration_s,
+                    self._slouch_deadline(),
+                    self._next_allowed_t,
+                )
+                if d is not None
+            ),
+            default=math.inf,
+        )
+        limit = n if deadline == math.inf else int(np.searchsorted(t, deadline, side="left"))
+        if limit <= i:
+            return i
+        j = i
+        width = 64
+        while j < limit:
+            end = min(limit, j + width)
+            idle = self._idle(posture, j, end, slouch_case)
+            bad = np.flatnonzero(~idle)
+            if bad.size:
+                j += int(bad[0])
+                break
+            j = end
+            width *= 4
+        if j > i:
+            self._bulk(posture, i, j)
+        return j
+
+    def _slouch_case(self) -> str | None:
+        ep = self._episode
+        if ep is None:
+            return None if self._in_zone else "out"
+        if not self._in_zone:
+            return None
+        if ep.handled:
+            return "held"
+        if self.config.mode == "threshold" and self._training is None:
+            return "counting"
+        return None
+
+    def _slouch_deadline(self) -> float | None:
+        ep = self._episode
+        if ep is None:
+            return None
+        if ep.alerted_at_s is not None:
+            return ep.alerted_at_s + self.config.ignored_after_s
+        if not ep.handled:
+            if ep.deferred and self._next_allowed_t is not None:
+                return None  # due already; waits for the rate limits (next_allowed_t)
+            return ep.onset_s + self.config.delay_s
+        return None
+
+    def _idle(self, p: PostureBlock, a: int, b: int, slouch_case: str) -> npt.NDArray[np.bool_]:
+        cfg = self.config
+        t = p.t_s[a:b]
+        f = p.flexion_deg[a:b]
+        act = p.activity[a:b]
+        nan = np.isnan(f)
+        walking = act == _WALKING
+        if slouch_case == "out":
+            idle: npt.NDArray[np.bool_] = nan | walking | (f <= cfg.enter_above_deg)
+        else:
+            idle = nan | (~walking & (f >= cfg.clear_below_deg))
+        if cfg.stillness_s is not None:
+            ref = self._still_ref
+            if ref is None or self._still_since is None:
+                idle &= nan
+            else:
+                lat = self._lateral[a:b]
+                calm = (
+                    ~walking
+                    & (np.abs(f - ref[0]) <= cfg.stillness_change_deg)
+                    & (np.abs(lat - ref[1]) <= cfg.stillness_change_deg)
+                )
+                if not (self._still_deferred and self._next_allowed_t is not None):
+                    calm &= t - self._still_since < cfg.stillness_s
+                idle &= nan | calm
+        if cfg.sitting_s is not None:
+            neutral = (act == _TRANSITION) | (act == _UNKNOWN)
+            if self._sit_since is not None and self._not_sitting_since is None:
+                sitting_ok = act == _SITTING
+                if not (self._sit_deferred and self._next_allowed_t is not None):
+                    sitting_ok &= t - self._sit_since < cfg.sitting_s
+            else:
+                sitting_ok = np.zeros(b - a, dtype=bool)
+            if self._not_sitting_since is not None:
+                up_ok = (act == _STANDING) | walking
+                if self._sit_since is not None:
+                    up_ok &= t - self._not_sitting_since < cfg.sitting_break_s
+            else:
+                up_ok = np.zeros(b - a, dtype=bool)
+            idle &= neutral | sitting_ok | up_ok
+        return idle
+
+    def _bulk(self, p: PostureBlock, a: int, b: int) -> None:
+        self._last_t = float(p.t_s[b - 1])
+        f = p.flexion_deg[a:b]
+        finite = np.flatnonzero(~np.isnan(f))
+        if finite.size == 0:
+            return
+        self._last_flexion = float(f[finite[-1]])
+        ep = self._episode
+        if ep is not None:
+            ep.last_in_s = float(p.t_s[a + finite[-1]])
+            ep.peak_deg = max(ep.peak_deg, float(np.max(f[finite])))
+
+
+def _dur(seconds: float) -> str:
+    """Human duration: '45 s', '2 min 05 s', '1 h 02 min'."""
+    s = round(seconds)
+    if s < 60:
+        return f"{s} s"
+    if s < 3600:
+        return f"{s // 60} min {s % 60:02d} s"
+    return f"{s // 3600} h {(s % 3600) // 60:02d} min"
+
+
+def evaluate_recording(
+    samples: SampleBlock,
+    analysis: Analysis,
+    config: AlertConfig,
+    *,
+    posture: PostureConfig | None = None,
+    chunk: int | None = None,
+) -> list[Alert]:
+    """The alerts the live engine would raise on a recording.
+
+    Runs :class:`~host.posture.PostureTracker` and :class:`AlertPolicy` over the data, whole or
+    in live-sized chunks of ``chunk`` samples (the result is identical either way).
+
+    Args:
+        samples: the recording.
+        analysis: its live (online) analysis, one row per sample.
+        config: the alert policy, e.g. ``AlertConfig.simple(20, 30)``.
+        posture: zone/activity parameters (defaults when None).
+        chunk: samples per block (None: one block).
+    """
+    tracker = PostureTracker(posture or PostureConfig())
+    policy = AlertPolicy(config)
+    n = len(samples)
+    step = n if chunk is None or chunk <= 0 else chunk
+    alerts: list[Alert] = []
+    for a in range(0, n, max(step, 1)):
+        b = min(n, a + step)
+        block = samples.slice(a, b)
+        alerts.extend(policy.update(tracker.update(block, _slice_analysis(analysis, a, b))))
+    return alerts
+
+
+def _slice_analysis(analysis: Analysis, a: int, b: int) -> Analysis:
+    if a == 0 and b == len(analysis.flexion_deg):
+        return analysis
+    o = analysis.orientation
+    orientation = replace(
+        o,
+        t_s=o.t_s[a:b],
+        up_sensor=o.up_sensor[a:b],
+        confidence=o.confidence[a:b],
+        rest=o.rest[a:b],
+    )
+    return replace(
+        analysis,
+        orientation=orientation,
+        flexion_deg=analysis.flexion_deg[a:b],
+        lateral_deg=analysis.lateral_deg[a:b],
+    )
