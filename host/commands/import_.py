@@ -1,0 +1,168 @@
+"""``posture import``: a recording in the CSV interchange format becomes a stored session."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import asdict
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from host.csvio import read_csv
+from host.errors import CalibrationError, ConfigError
+from host.recording.cli_args import add_db_argument, open_store
+from host.samples import SampleBlock
+
+__all__ = ["parse_window", "register", "run"]
+
+_EPILOG = """\
+calibration (trunk flexion is relative to the wearer's own upright posture):
+  --neutral T0:T1 [--forward T2:T3]   windows of the recording, seconds: still upright, and
+                                      optionally holding a forward bend (any sensor mounting)
+  --calibration CAL.json              a calibration made by 'posture calibrate'
+  (none)                              automatic: the longest still stretch near upright in the
+                                      first minutes; noted in the session as method "auto"
+
+examples:
+  posture-sim generate desk_day --out day.csv --truth truth.csv
+  posture import day.csv --neutral 2:8 --forward 12:16
+  posture import logger.csv --start 2026-11-30T08:30:00+01:00
+
+Prints the new session id on stdout (only that), warnings on stderr.
+"""
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add the ``import`` subcommand."""
+    parser = subparsers.add_parser(
+        "import",
+        help="store a CSV recording as a session (with posture analysis)",
+        description="Import a recording in the CSV interchange format (t,ax,ay,az[,gx,gy,gz]; "
+        "s, m/s², rad/s) into the session database. The offline analysis computes trunk "
+        "flexion, posture zones and activity per second, and the alerts the live engine would "
+        "have raised, so 'posture stats' and 'posture report' work on it like on a live session.",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("file", type=Path, metavar="FILE.csv", help="recording to import")
+    cal = parser.add_mutually_exclusive_group()
+    cal.add_argument("--neutral", metavar="T0:T1", help="still upright window, seconds")
+    cal.add_argument("--calibration", type=Path, metavar="CAL.json", help="calibration file")
+    parser.add_argument("--forward", metavar="T2:T3", help="forward-bend window (with --neutral)")
+    parser.add_argument(
+        "--start",
+        metavar="ISO",
+        help="wall-clock time of t = 0 (default: the file's modification time minus its length)",
+    )
+    parser.add_argument("--device", default=None, help="device label (default: import:FILE)")
+    parser.add_argument(
+        "--placement", default="lumbar", help="sensor placement (default lumbar; notes §2)"
+    )
+    add_db_argument(parser)
+    parser.set_defaults(func=run)
+
+
+def parse_window(text: str, option: str) -> tuple[float, float]:
+    """``"T0:T1"`` seconds → (t0, t1).
+
+    Raises:
+        ConfigError: malformed or empty window.
+    """
+    a, sep, b = text.partition(":")
+    try:
+        t0, t1 = float(a), float(b)
+    except ValueError:
+        raise ConfigError(f"{option} {text!r}: expected T0:T1 in seconds, e.g. 2:8") from None
+    if not sep or t1 <= t0:
+        raise ConfigError(f"{option} {text!r}: the end must be after the start")
+    return t0, t1
+
+
+def _window(samples: SampleBlock, window: tuple[float, float], option: str) -> SampleBlock:
+    t = samples.t_s
+    a, b = (int(i) for i in t.searchsorted(window))
+    if b - a < 2:
+        raise ConfigError(
+            f"{option} {window[0]:g}:{window[1]:g} holds no samples "
+            f"(the recording spans {t[0]:.1f}-{t[-1]:.1f} s)"
+        )
+    return samples.slice(a, b)
+
+
+def _start_time(args: argparse.Namespace, samples: SampleBlock) -> datetime:
+    if args.start is not None:
+        try:
+            start = datetime.fromisoformat(args.start)
+        except ValueError as exc:
+            raise ConfigError(f"--start {args.start!r}: not an ISO 8601 time") from exc
+        return start if start.tzinfo is not None else start.astimezone()
+    mtime = datetime.fromtimestamp(args.file.stat().st_mtime, UTC).astimezone()
+    return mtime - timedelta(seconds=float(samples.t_s[-1] - samples.t_s[0]))
+
+
+def run(args: argparse.Namespace) -> int:
+    """Import; prints the session id."""
+    from calibration.model import Calibration
+    from calibration.procedures import auto_calibration, fit_mounting
+    from host.alerts import AlertConfig, evaluate_recording
+    from host.analysis import analyze
+    from host.posture import PostureTracker
+
+    if args.forward is not None and args.neutral is None:
+        raise ConfigError("--forward needs --neutral")
+    recording = read_csv(args.file)
+    for warning in recording.warnings:
+        print(f"posture: warning: {warning}", file=sys.stderr)
+    samples = recording.samples
+    device = args.device or f"import:{args.file.name}"
+    if args.calibration is not None:
+        try:
+            calibration = Calibration.load(args.calibration)
+        except (OSError, ValueError) as exc:
+            raise CalibrationError(f"{args.calibration}: cannot use calibration: {exc}") from exc
+        method = f"file {args.calibration.name}"
+    elif args.neutral is not None:
+        neutral = _window(samples, parse_window(args.neutral, "--neutral"), "--neutral")
+        forward = None
+        if args.forward is not None:
+            forward = _window(samples, parse_window(args.forward, "--forward"), "--forward")
+        calibration = fit_mounting(neutral, forward, device=device)
+        method = "windows " + args.neutral + (f" + {args.forward}" if args.forward else "")
+    else:
+        calibration = auto_calibration(samples, device=device)
+        method = "auto"
+        print(
+            "posture: note: no calibration given; calibrated automatically from the longest "
+            "still upright stretch (use --neutral/--forward for a reliable zero)",
+            file=sys.stderr,
+        )
+    analysis = analyze(samples, calibration, offline=True)
+    posture = PostureTracker().update(samples, analysis)
+    alert_config = AlertConfig()
+    # alerts as the live engine would have raised them: on the causal (online) analysis
+    alerts = evaluate_recording(samples, analyze(samples, calibration), alert_config)
+    with open_store(args) as store:
+        sid = store.create_session(
+            device=device,
+            source="import",
+            device_info={"file": args.file.name},
+            calibration=calibration.to_dict(),
+            placement=args.placement,
+            policy={"alerts": json.loads(json.dumps(asdict(alert_config), default=str))},
+            started_at=_start_time(args, samples),
+        )
+        with store.transaction():
+            store.append_samples(sid, samples)
+            store.append_posture(sid, posture)
+            store.add_event(
+                sid,
+                float(samples.t_s[0]),
+                "calibration",
+                {"method": method, **calibration.to_dict()},
+            )
+            for alert in alerts:
+                store.add_event(sid, alert.t_s, "alert", alert.to_dict())
+        store.end_session(sid)
+    print(sid)
+    return 0
