@@ -7,8 +7,8 @@ the caller with :func:`dataclasses.replace`, come last.
 The file is a flat TOML table whose keys are the field names of :class:`Settings`::
 
     device = "sim:desk_day"
-    tolerance_deg = 20.0
-    delay_s = 60.0
+    tolerance_deg = 15.0
+    delay_s = 120.0
     policy_mode = "threshold"
     quiet_start = "22:00"
     quiet_end = "07:00"
@@ -51,8 +51,8 @@ logger = logging.getLogger(__name__)
 APP_NAME = "posture-companion"
 ENV_PREFIX = "POSTURE_"
 # "threshold": tolerance angle held for longer than the delay; "iso11226": the acceptable
-# holding time shrinks with the angle (issue 5); "training": feedback that fades.
-POLICY_MODES = ("threshold", "iso11226", "training")
+# holding time shrinks with the angle (host.alerts.MODES, docs/alerts.md).
+POLICY_MODES = ("threshold", "iso11226")
 SNOOZE_CHOICES_MIN = (15, 30, 60)
 
 _CLOCK = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
@@ -93,8 +93,8 @@ class Settings:
 
     device: str = "sim:desk_day"
     window_s: float = 600.0
-    tolerance_deg: float = 20.0
-    delay_s: float = 60.0
+    tolerance_deg: float = 15.0  # the alert policy's defaults (host.alerts.AlertConfig)
+    delay_s: float = 120.0
     policy_mode: str = "threshold"
     quiet_start: str = ""
     quiet_end: str = ""

@@ -5,9 +5,13 @@ only calls :meth:`EngineBridge.push_update` or emits a signal of :class:`EngineB
 events (link state, alerts, status, device info, calibration, errors) are signals of the bridge,
 which lives in the GUI thread, so Qt queues them and slots always run there. High-rate data
 (``LiveUpdate`` blocks at 100 Hz or faster) is only appended to a lock-protected pending queue;
-a 30 Hz ``QTimer`` in the GUI thread drains it into a GUI-owned ring buffer and emits one
-:class:`LiveFrame`. Paints and notifications therefore never starve each other
-(notes/qt.md §3-4, STYLE.md §4).
+the GUI thread drains it into a GUI-owned ring buffer and emits one :class:`LiveFrame`, at most
+30 times a second. The drain is rate-capped rather than periodic: the first block after a drain
+wakes the GUI (one queued signal, not one per block), which drains at once if the last drain is
+older than 1/30 s and otherwise when that interval is up. Latency is then one paint when data
+comes slower than 30 Hz, at most 1/30 s plus a paint when faster, and an idle link costs
+nothing. Paints and notifications therefore never starve each other (notes/qt.md §3-4,
+STYLE.md §4).
 
 Nothing here touches a widget; the engine side never imports Qt widgets (only emits signals,
 which Qt makes thread-safe).
@@ -17,6 +21,7 @@ from __future__ import annotations
 
 import collections
 import logging
+import math
 import threading
 import time
 from dataclasses import dataclass, field
@@ -24,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
-from PyQt6.QtCore import QObject, QTimer, pyqtSignal
+from PyQt6.QtCore import QObject, Qt, QTimer, pyqtSignal
 
 if TYPE_CHECKING:
     from host.engine import LiveUpdate
@@ -134,6 +139,7 @@ class EngineBridge(QObject):
     calibration_changed = pyqtSignal(object)  # Calibration
     error_occurred = pyqtSignal(str)
     frame_drained = pyqtSignal(object)  # LiveFrame, at most REDRAW_HZ per second
+    _data_arrived = pyqtSignal()  # engine thread -> GUI thread: the pending queue became non-empty
 
     def __init__(
         self, window_s: float = 600.0, rate_hz: float = 100.0, parent: QObject | None = None
@@ -149,23 +155,47 @@ class EngineBridge(QObject):
         self._last_t_s: float | None = None
         self._latest: tuple[int, int, float, float] = (0, 0, 0.0, 0.0)
         self._seconds_to_alert: float | None = None
+        self._period_s = 1.0 / REDRAW_HZ
+        self._last_drain = -1.0
+        self._due: float | None = None
+        self._running = False
         self._timer = QTimer(self)
-        self._timer.setInterval(round(1000.0 / REDRAW_HZ))
+        self._timer.setSingleShot(True)
+        self._timer.setTimerType(Qt.TimerType.PreciseTimer)
         self._timer.timeout.connect(self.drain)
+        self._data_arrived.connect(self._schedule_drain)
 
     def start(self) -> None:
-        """Start the periodic drain."""
-        self._timer.start()
+        """Start draining (frames are emitted while started)."""
+        self._running = True
+        self._schedule_drain()
 
     def stop(self) -> None:
+        self._running = False
         self._timer.stop()
 
     def push_update(self, update: LiveUpdate) -> None:
         """Queue one update for the next drain (any thread; O(1), never blocks long)."""
         with self._lock:
+            wake = not self._pending
             if len(self._pending) == self._pending.maxlen:
                 self.dropped_blocks += 1
             self._pending.append((time.monotonic(), update))
+        if wake:
+            self._data_arrived.emit()
+
+    def _schedule_drain(self) -> None:
+        if not self._running or self._timer.isActive():
+            return
+        due = self._last_drain + self._period_s
+        wait_s = due - time.monotonic()
+        if wait_s <= 0.0:
+            self.drain()
+        else:
+            self._due = due
+            # Whole milliseconds, rounded down: firing a fraction early is harmless, firing late
+            # every time would drift below 30 redraws per second.
+            self._timer.start(max(1, math.floor(wait_s * 1000.0)))
 
     def reset(self) -> None:
         """Forget plotted data and zone totals (a new device or a new day)."""
@@ -184,6 +214,10 @@ class EngineBridge(QObject):
         Returns:
             The frame emitted, or None when nothing new arrived.
         """
+        now = time.monotonic()
+        # A timer-driven drain stays on the 1/30 s grid even when the timer fires a little late.
+        self._last_drain = now if self._due is None else min(now, self._due)
+        self._due = None
         with self._lock:
             batch = list(self._pending)
             self._pending.clear()

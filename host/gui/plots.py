@@ -72,7 +72,9 @@ class FlexionPlot(pg.PlotWidget):  # type: ignore[misc]  # pyqtgraph is untyped
         item = self.getPlotItem()
         item.setMenuEnabled(False)
         item.hideButtons()
-        item.showGrid(x=True, y=True, alpha=0.15)
+        # No grid: pyqtgraph draws grid lines inside the axis items' picture, which replays
+        # across the whole plot on every paint (6 ms per axis here, more than the curves);
+        # the zone bands give the reference lines instead.
         item.setLabel("left", "flexion", units="°")
         item.setLabel("bottom", "minutes ago")
         item.setMouseEnabled(x=False, y=False)
