@@ -255,6 +255,7 @@ AUTO_SEARCH_S = 300.0  # look for the neutral posture in the first minutes
 _BIN_S = 0.5
 _MIN_STILL_RUN_S = 2.0
 _UPRIGHT_TOLERANCE_DEG = 35.0
+_MAX_BIN_STEP_DEG = 0.5  # posture change between consecutive still bins (1 °/s)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -294,7 +295,15 @@ def _bins(samples: SampleBlock, t_end_s: float | None = None) -> _Bins:
         still &= np.degrees(np.sqrt(gvar.sum(axis=1))) <= MAX_GYRO_RMS_DEG_S
     norms = np.linalg.norm(mean, axis=1)
     still &= np.abs(norms - GRAVITY_M_S2) < 1.5
-    return _Bins(mean / norms[:, None], still, start, stop)
+    up = mean / norms[:, None]
+    # a slow posture change is still within each bin but not from one bin to the next
+    steady = np.ones(len(up), bool)
+    if len(up) > 1:
+        cos_step = np.einsum("ij,ij->i", up[1:], up[:-1])
+        moved = cos_step < math.cos(math.radians(_MAX_BIN_STEP_DEG))
+        steady[1:] &= ~moved
+        steady[:-1] &= ~moved
+    return _Bins(up, still & steady, start, stop)
 
 
 def _runs(mask: npt.NDArray[np.bool_]) -> list[tuple[int, int]]:
@@ -332,9 +341,23 @@ def auto_calibration(samples: SampleBlock, *, device: str = "") -> Calibration:
     def run_up(run: tuple[int, int]) -> FloatArray:
         return _unit(bins.up[run[0] : run[1]].mean(axis=0))
 
-    upright = [r for r in runs if float(run_up(r) @ nominal_up) >= cos_tol]
-    best = max(upright or runs, key=lambda r: r[1] - r[0])
-    neutral = samples.slice(int(bins.start[best[0]]), int(bins.stop[best[1] - 1]))
+    # preference: near the nominal upright first, then longer
+    ranked = sorted(runs, key=lambda r: (float(run_up(r) @ nominal_up) < cos_tol, -(r[1] - r[0])))
+    neutral = None
+    still = None
+    for run in ranked:
+        candidate = samples.slice(int(bins.start[run[0]]), int(bins.stop[run[1] - 1]))
+        try:
+            still = check_still(candidate, "automatic neutral capture")
+        except CalibrationError:
+            continue
+        neutral = candidate
+        break
+    if neutral is None or still is None:
+        raise CalibrationError(
+            "no still period passed the stillness check in the first minutes; "
+            "calibrate while sitting upright and still"
+        )
     u0 = _mean_up(neutral)
     disp = bins.up - np.outer(bins.up @ u0, u0)  # excursion of up, in the plane ⟂ u0
     eigval, eigvec = np.linalg.eigh(disp.T @ disp / len(disp))
@@ -357,7 +380,6 @@ def auto_calibration(samples: SampleBlock, *, device: str = "") -> Calibration:
             r = _axes_from_anterior(u0, np.array([0.0, 1.0, 0.0]))
     if r is None:  # cannot happen: u0 cannot be parallel to both x and y
         raise CalibrationError("automatic calibration found no horizontal axis")
-    still = check_still(neutral, "automatic neutral capture")
     return _calibration(
         r,
         u0,
