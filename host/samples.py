@@ -23,6 +23,7 @@ __all__ = ["Gap", "SampleAssembler", "SampleBlock", "StreamStatistics"]
 FloatArray = npt.NDArray[np.float64]
 
 _WRAP = 1 << 32
+_HALF = 1 << 31
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -123,16 +124,25 @@ class SampleAssembler:
 
         A jump forward in sequence is recorded in :attr:`gaps` (and the samples after it are
         still delivered): a replay request can fill it before it reaches the assembler.
+        Samples at or before the last delivered sequence number (an overlapping replay) are
+        dropped and counted as duplicates.
         """
         cfg = self.config
         stats = self.statistics
         stats.packets += 1
         n = len(packet)
-        seq0 = self._unwrap_seq(packet.seq)
-        tick0 = self._unwrap_tick(packet.tick)
         ticks_per_sample = cfg.tick_hz / cfg.rate_hz
         skip = 0
-        if self._next_seq is not None:
+        if self._next_seq is None:
+            seq0 = packet.seq
+            tick0 = self._first_tick = packet.tick
+        else:
+            seq0 = _nearest(packet.seq, self._next_seq)
+            # Predict the tick from the sequence distance, so an outage longer than half the
+            # tick period (35.8 min at 1 MHz) still unwraps to the right lap.
+            last_tick = self._last_tick if self._last_tick is not None else self._first_tick
+            expected = last_tick + (seq0 - (self._next_seq - 1)) * ticks_per_sample
+            tick0 = _nearest(packet.tick, round(expected))
             if seq0 > self._next_seq:
                 missing = seq0 - self._next_seq
                 stats.gaps += 1
@@ -154,24 +164,13 @@ class SampleAssembler:
         if packet.gyro is not None:
             gyro = packet.gyro[skip:].astype(np.float64) * cfg.gyro_scale_rad_s
         self._next_seq = seq0 + n
-        self._last_tick = int(np.rint(ticks[-1]))
+        self._last_tick = round(tick0 + (n - 1) * ticks_per_sample)
         stats.samples += n - skip
         return SampleBlock(
             (ticks - self._first_tick) / cfg.tick_hz, accel, gyro, (seq0 + idx).astype(np.int64)
         )
 
-    def _unwrap_seq(self, seq: int) -> int:
-        if self._next_seq is None:
-            return seq
-        # choose the unwrapped value nearest to what we expect
-        base = self._next_seq - (self._next_seq % _WRAP)
-        candidates = (base - _WRAP + seq, base + seq, base + _WRAP + seq)
-        return min(candidates, key=lambda c: abs(c - self._next_seq))  # type: ignore[operator]
 
-    def _unwrap_tick(self, tick: int) -> int:
-        if self._last_tick is None:
-            self._first_tick = tick
-            return tick
-        base = self._last_tick - (self._last_tick % _WRAP)
-        candidates = (base - _WRAP + tick, base + tick, base + _WRAP + tick)
-        return min(candidates, key=lambda c: abs(c - self._last_tick))  # type: ignore[operator]
+def _nearest(raw: int, reference: int) -> int:
+    """The unwrapped value ≡ ``raw`` (mod 2³²) nearest to ``reference`` (an unwrapped value)."""
+    return reference + ((raw - reference + _HALF) % _WRAP) - _HALF
