@@ -201,6 +201,7 @@ class SensorLink:
         self._config_event = asyncio.Event()
         self._closing = False
         self._closed_event = asyncio.Event()
+        self._teardown_lock = asyncio.Lock()
         self._streaming = False
         self._sync: tuple[float, int, int] | None = None  # host monotonic s, tick, tick_hz
         self._latency_s: deque[float] = deque(maxlen=_LATENCY_WINDOW)
@@ -615,7 +616,16 @@ class SensorLink:
     # ------------------------------------------------------------------ helpers
 
     async def _teardown(self) -> None:
-        """Stop the reader and disconnect the channel; idempotent."""
+        """Stop the reader and disconnect the channel; idempotent.
+
+        close() and the stream's own cleanup (possibly an abandoned generator being finalised
+        by the loop) may both get here; the lock makes the second wait for the first, so
+        close() returns only when the channel really is disconnected.
+        """
+        async with self._teardown_lock:
+            await self._teardown_locked()
+
+    async def _teardown_locked(self) -> None:
         self._link_up = False
         self._accept_data = False
         if self._connected_since is not None:

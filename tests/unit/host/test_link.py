@@ -51,6 +51,7 @@ class ScriptedDevice:
         self.stalled = False
         self.vibrations: list[tuple[int, ...]] = []
         self.skipped = 0  # samples a LIVE_ONLY start jumped over
+        self.started = False
 
     def produced(self) -> int:
         return int((time.monotonic() - self.t0) * self.speed * RATE_HZ)
@@ -68,11 +69,12 @@ class ScriptedDevice:
             (from_seq,) = command.params
             now = self.produced() // SPP * SPP
             if from_seq == LIVE_ONLY:
-                self.skipped += max(0, now - self.send_from)
+                if self.started:  # the very first START is not an outage
+                    self.skipped += max(0, now - self.send_from)
                 self.send_from = now
             else:
                 self.send_from = from_seq
-            self.streaming = True
+            self.streaming = self.started = True
             return [Response(command.opcode, Result.OK, command.token, struct.pack("<II", 0, 0))]
         if command.opcode is Opcode.VIBRATE:
             self.vibrations.append(command.params)
@@ -264,7 +266,7 @@ async def test_link_loss_without_replay_reports_the_outage_as_a_gap() -> None:
     block = samples_of(items)
     assert block.seq is not None
     assert np.all(np.diff(block.seq) >= 1)
-    assert int(block.seq[-1]) + 1 - len(block) == device.skipped
+    assert int(block.seq[-1]) + 1 - int(block.seq[0]) - len(block) == device.skipped
 
 
 async def test_a_stall_trips_the_watchdog_and_reconnects() -> None:
