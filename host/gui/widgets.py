@@ -29,8 +29,8 @@ logger = logging.getLogger(__name__)
 
 
 def format_duration(seconds: float) -> str:
-    """``1 h 05 min``, ``4 min 07 s`` or ``12 s``."""
-    seconds = max(0.0, seconds)
+    """``1 h 05 min``, ``4 min 07 s`` or ``12 s`` (to the nearest second)."""
+    seconds = float(max(0, round(seconds)))
     if seconds >= 3600:
         return f"{int(seconds // 3600)} h {int(seconds % 3600 // 60):02d} min"
     if seconds >= 60:

@@ -1,0 +1,389 @@
+"""The dashboard's main window: device picker, live plot, posture indicator, alerts, history.
+
+All engine interaction goes through :class:`~host.gui.session.LiveSession` (non-blocking calls)
+and the :class:`~host.gui.bridge.EngineBridge` signals; nothing here waits on the engine.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import logging
+from pathlib import Path
+from typing import Any
+
+from PyQt6.QtCore import Qt, pyqtSignal
+from PyQt6.QtGui import QCloseEvent
+from PyQt6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QPushButton,
+    QSplitter,
+    QStatusBar,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from host.alerts import Alert
+from host.engine import EngineConfig
+from host.errors import CalibrationError
+from host.gui.bridge import EngineBridge, LiveFrame
+from host.gui.devices import DevicePicker
+from host.gui.notify import DesktopNotifier, Notifier
+from host.gui.plots import FlexionPlot
+from host.gui.session import EngineFactory, LiveSession, alert_config_from_settings
+from host.gui.widgets import AlertBanner, PostureIndicator, ZoneTimes, format_duration
+from host.gui.zones import ACTIVITY_LABELS, ZONE_STYLES, zone_bands, zone_style
+from host.protocol import StatusMessage
+from host.settings import Settings, save_settings
+from host.transports.base import DeviceInfo, LinkEvent, LinkState
+
+__all__ = ["MainWindow"]
+
+logger = logging.getLogger(__name__)
+
+_LINK_TEXT = {
+    LinkState.CONNECTING: "connecting…",
+    LinkState.CONNECTED: "connected",
+    LinkState.RECONNECTING: "reconnecting…",
+    LinkState.CLOSED: "disconnected",
+}
+
+
+class MainWindow(QMainWindow):
+    """Posture Companion's window.
+
+    Args:
+        settings: initial settings (saved back to ``settings_path`` when changed).
+        settings_path: where settings live; None: the default path.
+        engine_factory: builds the engine thread (default :class:`host.engine.EngineThread`).
+        notifier: tray/sound notifier; default a :class:`DesktopNotifier`.
+        persist: save settings when they change (tests turn it off).
+
+    Signals:
+        first_sample_plotted(): the first live data reached the plot (cold-start measurement).
+    """
+
+    first_sample_plotted = pyqtSignal()
+
+    def __init__(
+        self,
+        settings: Settings,
+        settings_path: Path | None = None,
+        engine_factory: EngineFactory | None = None,
+        notifier: Notifier | None = None,
+        persist: bool = True,
+    ) -> None:
+        super().__init__()
+        self.settings = settings
+        self._settings_path = settings_path
+        self._persist = persist
+        self.setWindowTitle("Posture Companion")
+        self.resize(1200, 720)
+        self.bridge = EngineBridge(settings.window_s, parent=self)
+        kwargs: dict[str, Any] = (
+            {} if engine_factory is None else {"engine_factory": engine_factory}
+        )
+        self.session = LiveSession(self.bridge, parent=self, **kwargs)
+        self.link_state: LinkState = LinkState.CLOSED
+        self.alerts_seen: list[Alert] = []
+        self._last_t_s = 0.0
+        self._snooze_until_t_s: float | None = None
+        self._paused = False
+        self._plotted_any = False
+        self._build()
+        self.notifier: Notifier = notifier or DesktopNotifier(self)
+        self.bridge.frame_drained.connect(self._on_frame)
+        self.bridge.link_changed.connect(self._on_link)
+        self.bridge.alert_raised.connect(self._on_alert)
+        self.bridge.status_received.connect(self._on_status)
+        self.bridge.info_received.connect(self._on_info)
+        self.bridge.calibration_changed.connect(self._on_calibration)
+        self.bridge.error_occurred.connect(self._on_error)
+        self.bridge.start()
+
+    # ------------------------------------------------------------------ layout
+
+    def _build(self) -> None:
+        central = QWidget()
+        outer = QVBoxLayout(central)
+        top = QHBoxLayout()
+        self.device_picker = DevicePicker(self.settings.device)
+        self.connect_button = QPushButton("Connect")
+        self.connect_button.clicked.connect(self._toggle_connection)
+        self.link_label = QLabel("disconnected")
+        self.link_label.setMinimumWidth(150)
+        self.battery_label = QLabel("battery –")
+        self.record_button = QPushButton("● Record")
+        self.record_button.setCheckable(True)
+        self.record_button.setChecked(self.settings.record)
+        self.record_button.toggled.connect(self._on_record_toggled)
+        self.calibrate_button = QPushButton("Calibrate…")
+        self.calibrate_button.clicked.connect(self.open_wizard)
+        self.settings_button = QPushButton("Settings…")
+        self.settings_button.clicked.connect(self.open_settings)
+        top.addWidget(self.device_picker, 1)
+        for widget in (
+            self.connect_button,
+            self.link_label,
+            self.battery_label,
+            self.record_button,
+            self.calibrate_button,
+            self.settings_button,
+        ):
+            top.addWidget(widget)
+        outer.addLayout(top)
+
+        self.banner = AlertBanner()
+        self.banner.snooze_requested.connect(self.snooze)
+        self.banner.pause_requested.connect(self.toggle_pause)
+        outer.addWidget(self.banner)
+        state_row = QHBoxLayout()
+        self.alert_state_label = QLabel("")
+        self.countdown_label = QLabel("")
+        self.pause_button = QPushButton("Pause alerts")
+        self.pause_button.clicked.connect(self.toggle_pause)
+        state_row.addWidget(self.countdown_label, 1)
+        state_row.addWidget(self.alert_state_label)
+        state_row.addWidget(self.pause_button)
+        outer.addLayout(state_row)
+
+        self.tabs = QTabWidget()
+        live = QSplitter(Qt.Orientation.Horizontal)
+        self.plot = FlexionPlot(self.settings.window_s)
+        self.plot.set_threshold(self.settings.tolerance_deg)
+        self.plot.set_zone_bands(zone_bands())
+        side = QWidget()
+        side_layout = QVBoxLayout(side)
+        self.indicator = PostureIndicator()
+        self.zone_times = ZoneTimes(ZONE_STYLES)
+        side_layout.addWidget(self.indicator, 3)
+        side_layout.addWidget(self.zone_times, 2)
+        live.addWidget(self.plot)
+        live.addWidget(side)
+        live.setStretchFactor(0, 3)
+        live.setStretchFactor(1, 1)
+        self.tabs.addTab(live, "Live")
+        self.history = self._build_history()
+        if self.history is not None:
+            self.tabs.addTab(self.history, "History")
+        outer.addWidget(self.tabs, 1)
+        self.setCentralWidget(central)
+        self.status_bar = QStatusBar()
+        self.setStatusBar(self.status_bar)
+
+    def _build_history(self) -> QWidget | None:
+        from host.gui.history import HistoryTab
+
+        return HistoryTab(self.settings.database_path())
+
+    # ------------------------------------------------------------------ connection
+
+    def connect_device(self, device: str | None = None) -> None:
+        """Start the engine for ``device`` (default: the picker's choice)."""
+        device = device or self.device_picker.device()
+        self.device_picker.set_device(device)
+        self._update_settings(device=device)
+        config = EngineConfig(
+            device=device,
+            alerts=alert_config_from_settings(self.settings),
+            record=self.record_button.isChecked(),
+            db_path=self.settings.database_path(),
+            haptics=self.settings.haptics,
+        )
+        self.plot.clear_data()
+        self._plotted_any = False
+        self._on_link(LinkEvent(LinkState.CONNECTING, device))
+        self.session.start(config)
+        self.connect_button.setText("Disconnect")
+        self._quick_calibration()
+
+    def _quick_calibration(self, seconds: float = 3.0) -> None:
+        """Take the first seconds of sitting upright as 0° so the plot means something at once.
+
+        The wizard does it properly (with a forward bend); this mirrors ``posture monitor``.
+        """
+        engine = self.session_engine()
+        self.status_bar.showMessage(f"Calibrating: sit upright and still for {seconds:.0f} s…")
+        self.session.call(engine.request_pose, "upright")
+
+        def captured(block: object, error: BaseException | None) -> None:
+            from calibration.procedures import fit_mounting
+
+            if error is not None or not self.session.running:
+                return
+            try:
+                calibration = fit_mounting(block, None, device=self.settings.device)  # type: ignore[arg-type]
+            except CalibrationError as exc:
+                self.status_bar.showMessage(f"Not calibrated yet: {exc}. Use Calibrate…", 30_000)
+                return
+            self.session.call(self.session_engine().set_calibration, calibration)
+
+        self.session.call(engine.capture, seconds, on_done=captured)
+
+    def disconnect_device(self) -> None:
+        self.session.stop()
+        self.connect_button.setText("Connect")
+        self._on_link(LinkEvent(LinkState.CLOSED, "stopped"))
+
+    def session_engine(self) -> Any:
+        """The running :class:`host.engine.Engine` (for ``session.call``), or raise."""
+        thread = self.session.engine_thread
+        if thread is None:
+            raise RuntimeError("no engine is running")
+        return thread.engine
+
+    def _toggle_connection(self) -> None:
+        if self.session.running:
+            self.disconnect_device()
+        else:
+            self.connect_device()
+
+    # ------------------------------------------------------------------ engine events
+
+    def _on_frame(self, frame: LiveFrame) -> None:
+        self.plot.show_frame(frame)
+        if not self._plotted_any:
+            self._plotted_any = True
+            self.first_sample_plotted.emit()
+        self._last_t_s = float(frame.t_s[-1])
+        style = zone_style(frame.zone)
+        activity = ACTIVITY_LABELS.get(frame.activity, "—")
+        detail = f"{activity} · {format_duration(frame.dwell_s)} in this zone"
+        if frame.confidence < 0.5:
+            detail += " · low confidence"
+        self.indicator.show_posture(
+            style, float(frame.flexion_deg[-1]), float(frame.lateral_deg[-1]), detail
+        )
+        self.zone_times.show_seconds(frame.zone_seconds)
+        self._update_alert_state(frame.seconds_to_alert)
+
+    def _update_alert_state(self, seconds_to_alert: float | None) -> None:
+        if self._snooze_until_t_s is not None and self._last_t_s >= self._snooze_until_t_s:
+            self._snooze_until_t_s = None  # the engine resumed by itself
+        if self._paused:
+            self.alert_state_label.setText("Alerts paused")
+        elif self._snooze_until_t_s is not None:
+            left = format_duration(self._snooze_until_t_s - self._last_t_s)
+            self.alert_state_label.setText(f"Alerts snoozed, back in {left}")
+        else:
+            self.alert_state_label.setText("Alerts on")
+        if seconds_to_alert is not None and not self._paused and self._snooze_until_t_s is None:
+            self.countdown_label.setText(f"Slouch alert in {format_duration(seconds_to_alert)}")
+        else:
+            self.countdown_label.setText("")
+
+    def _on_link(self, event: LinkEvent) -> None:
+        self.link_state = event.state
+        text = _LINK_TEXT[event.state]
+        if event.state is LinkState.RECONNECTING and event.attempt:
+            text = f"reconnecting… (try {event.attempt})"
+        self.link_label.setText(text)
+        self.link_label.setToolTip(event.detail)
+        colour = {"connected": "#1e7b34", "disconnected": "#666"}.get(text, "#b36b00")
+        self.link_label.setStyleSheet(f"color: {colour}; font-weight: bold;")
+        if event.state is LinkState.CLOSED and not self.session.running:
+            self.connect_button.setText("Connect")
+
+    def _on_alert(self, alert: Alert) -> None:
+        self.alerts_seen.append(alert)
+        title = "Time to sit up" if alert.kind == "slouch" else "Posture reminder"
+        self.banner.show_alert(title, alert.reason)
+        now = dt.datetime.now().astimezone()
+        quiet = self.settings.in_quiet_hours(now.hour * 60 + now.minute)
+        if not quiet:
+            self.notifier.notify(
+                title, alert.reason, sound=self.settings.sound, tray=self.settings.tray
+            )
+
+    def _on_status(self, status: StatusMessage) -> None:
+        charging = " ⚡" if status.charging else ""
+        self.battery_label.setText(f"battery {status.battery_pct} %{charging}")
+
+    def _on_info(self, info: DeviceInfo) -> None:
+        if info.battery_pct is not None:
+            self.battery_label.setText(f"battery {info.battery_pct} %")
+        self.status_bar.showMessage(f"{info.name} {info.firmware}".strip(), 10_000)
+
+    def _on_calibration(self, calibration: object) -> None:
+        state = "calibrated" if calibration is not None else "not calibrated"
+        self.status_bar.showMessage(f"Sensor {state}", 10_000)
+
+    def _on_error(self, message: str) -> None:
+        logger.warning("engine: %s", message)
+        self.status_bar.showMessage(message, 30_000)
+
+    # ------------------------------------------------------------------ user actions
+
+    def snooze(self, minutes: int) -> None:
+        """No alerts for ``minutes`` (sensor time); they resume by themselves."""
+        self.banner.hide()
+        if self.session.call(self.session_engine().snooze, minutes * 60.0):
+            self._snooze_until_t_s = self._last_t_s + minutes * 60.0
+            self._update_alert_state(None)
+
+    def toggle_pause(self) -> None:
+        """Pause alerts until resumed (or resume them)."""
+        if not self.session.running:
+            return
+        self.banner.hide()
+        self._paused = not self._paused
+        engine = self.session_engine()
+        self.session.call(engine.pause if self._paused else engine.resume)
+        self.pause_button.setText("Resume alerts" if self._paused else "Pause alerts")
+        self._snooze_until_t_s = None
+        self._update_alert_state(None)
+
+    def _on_record_toggled(self, on: bool) -> None:
+        self._update_settings(record=on)
+        if self.session.running:
+            self.session.call(self.session_engine().set_recording, on, on_done=self._record_done)
+
+    def _record_done(self, _result: object, error: BaseException | None) -> None:
+        if error is not None:
+            self.record_button.setChecked(False)
+            QMessageBox.warning(self, "Recording", f"Cannot record: {error}")
+
+    def open_wizard(self) -> None:
+        from host.gui.wizard import CalibrationWizard
+
+        if not self.session.running:
+            QMessageBox.information(self, "Calibrate", "Connect to a sensor first.")
+            return
+        CalibrationWizard(self.session, self.session_engine(), parent=self).open()
+
+    def open_settings(self) -> None:
+        from host.gui.settings_dialog import SettingsDialog
+
+        dialog = SettingsDialog(self.settings, parent=self)
+        if dialog.exec():
+            self.apply_settings(dialog.settings())
+
+    def apply_settings(self, settings: Settings) -> None:
+        """Use new settings now (alert policy, threshold line) and persist them."""
+        self.settings = settings
+        self.plot.set_threshold(settings.tolerance_deg)
+        if self.session.running:
+            self.session.call(
+                self.session_engine().set_alert_config, alert_config_from_settings(settings)
+            )
+        self._save()
+
+    def _update_settings(self, **changes: Any) -> None:
+        self.settings = dataclasses.replace(self.settings, **changes)
+        self._save()
+
+    def _save(self) -> None:
+        if self._persist:
+            try:
+                save_settings(self.settings, self._settings_path)
+            except OSError as exc:
+                logger.warning("cannot save settings: %s", exc)
+
+    def closeEvent(self, event: QCloseEvent | None) -> None:  # noqa: N802  # Qt override
+        self.bridge.stop()
+        self.session.stop()
+        super().closeEvent(event)
