@@ -49,6 +49,7 @@ FloatArray = npt.NDArray[np.float64]
 _G_M_S2 = 9.80665
 _RATE_PROBE = 16  # intervals used to infer the sample rate
 _GAP_PERIODS = 5.0  # a time step this many nominal periods long is a gap: filters restart
+_PREROLL_S = 1.0  # still time before a transition included in its vertical-travel integral
 _MAX_TRANSITION_S = 20.0  # longer "transitions" are exercise or fidgeting, not sit/stand
 
 
@@ -110,7 +111,7 @@ class PostureConfig:
     walk_release_s: float = 1.5
     power_tau_s: float = 1.0
     transition_rate_deg_s: float = 30.0
-    transition_hold_s: float = 0.5
+    transition_hold_s: float = 1.0
     tilt_lowpass_hz: float = 2.0
     updown_min_m: float = 0.15
     initial_activity: Activity = Activity.SITTING
@@ -227,6 +228,8 @@ class _State:
     transition_acc: list[FloatArray] = field(default_factory=list)  # vertical accel, m/s²
     transition_t: list[FloatArray] = field(default_factory=list)
     transition_samples: int = 0
+    recent_acc: FloatArray = field(default_factory=lambda: np.zeros(0))  # pre-roll, m/s²
+    recent_t: FloatArray = field(default_factory=lambda: np.zeros(0))
 
 
 class PostureTracker:
@@ -370,6 +373,8 @@ class PostureTracker:
         s.in_transition = False
         s.transition_acc.clear()
         s.transition_t.clear()
+        s.recent_acc = np.zeros(0)
+        s.recent_t = np.zeros(0)
 
     def _activity_segment(
         self, accel: FloatArray, up: FloatArray, t_s: FloatArray, f: _Filters
@@ -424,6 +429,10 @@ class PostureTracker:
         bounds = [0, *(np.flatnonzero(flip) + 1).tolist(), n]
         for a, b in itertools.pairwise(bounds):
             self._run(t_s, a, b, bool(candidate[a]), bool(fast[a]), vertical, out)
+        s = self._s
+        keep = round(_PREROLL_S * (s.filters.rate_hz if s.filters else 100.0))
+        s.recent_acc = np.r_[s.recent_acc, vertical][-keep:]
+        s.recent_t = np.r_[s.recent_t, t_s][-keep:]
         return out
 
     def _run(
@@ -493,6 +502,11 @@ class PostureTracker:
         else:
             out[p:q] = s.posture
         if s.in_transition:
+            if not s.transition_acc:
+                # the rise starts before the trunk tilts fast enough: include a pre-roll
+                keep = round(_PREROLL_S * (s.filters.rate_hz if s.filters else 100.0))
+                s.transition_acc.append(np.r_[s.recent_acc, vertical[:p]][-keep:])
+                s.transition_t.append(np.r_[s.recent_t, t_s[:p]][-keep:])
             s.transition_acc.append(vertical[p:q])
             s.transition_t.append(t_s[p:q])
             s.transition_samples += q - p
@@ -505,6 +519,8 @@ class PostureTracker:
         s.transition_acc.clear()
         s.transition_t.clear()
         s.transition_samples = 0
+        if acc.shape[0] and not np.isfinite(acc).all():
+            return
         if s.walking or t.shape[0] < 3 or t[-1] - t[0] > _MAX_TRANSITION_S:
             return
         travel = _net_travel_m(t, acc)
