@@ -33,6 +33,9 @@ LATERAL_PEN = pg.mkPen(color="#9a9a9a", width=1, cosmetic=True)
 THRESHOLD_PEN = pg.mkPen(color="#c0392b", width=1, cosmetic=True, style=Qt.PenStyle.DashLine)
 
 
+_VIEW_STEPS_S = (60.0, 120.0, 300.0, 600.0, 1200.0, 1800.0, 3600.0)
+
+
 class ZoneBand:
     """A horizontal band of flexion angles drawn behind the curves.
 
@@ -65,6 +68,7 @@ class FlexionPlot(pg.PlotWidget):  # type: ignore[misc]  # pyqtgraph is untyped
     def __init__(self, window_s: float = 600.0, parent: QWidget | None = None) -> None:
         super().__init__(parent=parent, background="w")
         self.window_s = window_s
+        self.view_s = window_s  # the x range shown, seconds (≤ window_s while filling)
         self.paint_count = 0
         self.latencies_s: collections.deque[float] = collections.deque(maxlen=100_000)
         self._awaiting_paint: list[float] = []
@@ -133,12 +137,23 @@ class FlexionPlot(pg.PlotWidget):  # type: ignore[misc]  # pyqtgraph is untyped
         self.lateral_curve.setData(x_min, lateral)
         self.points_plotted = int(frame.t_s.size)
         self._awaiting_paint.extend(frame.arrivals)
+        self._fit_view(float(frame.t_s[-1] - frame.t_s[0]))
+
+    def _fit_view(self, span_s: float) -> None:
+        # While the window fills, show the data across the plot in steps (1, 2, 5, 10 min...)
+        # rather than as a sliver at the right; steps keep the axis still most of the time.
+        view_s = next((s for s in _VIEW_STEPS_S if s >= span_s), self.window_s)
+        view_s = min(view_s, self.window_s)
+        if view_s != self.view_s:
+            self.view_s = view_s
+            self.getPlotItem().setXRange(-view_s / 60.0, 0.0, padding=0.0)
 
     def clear_data(self) -> None:
         empty = np.zeros(0)
         self.flexion_curve.setData(empty, empty)
         self.lateral_curve.setData(empty, empty)
         self._awaiting_paint.clear()
+        self._fit_view(0.0)
 
     def paintEvent(self, event: QPaintEvent | None) -> None:  # noqa: N802  # Qt override
         super().paintEvent(event)
