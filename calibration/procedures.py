@@ -368,8 +368,11 @@ def auto_calibration(samples: SampleBlock, *, device: str = "") -> Calibration:
         e = _unit(eigvec[:, -1] - float(eigvec[:, -1] @ u0) * u0)
         s = disp @ e
         # forward flexion moves up towards -x_body: make the larger excursions negative along x
-        x = e if -np.percentile(s, 2) >= np.percentile(s, 98) else -e
-        if abs(float(nominal_x @ x)) > 0.8:  # close to the nominal axis: trust its sign
+        back, front = float(np.percentile(s, 98)), float(-np.percentile(s, 2))
+        x = e if front >= back else -e
+        ambiguous = min(front, back) > 0.8 * max(front, back)
+        if ambiguous and abs(float(nominal_x @ x)) > 0.8:
+            # excursions nearly symmetric: the nominal mounting's sign is the better guess
             x = x if float(nominal_x @ x) > 0 else -x
         r = np.vstack([x, np.cross(u0, x), u0])
     if r is None:
