@@ -58,7 +58,8 @@ def test_noisy_capture_recovers_mounting_within_a_fraction_of_a_degree() -> None
     flex, lat = cal.angles(rec.up_sensor)
     assert np.abs(flex - rec.flexion_deg).max() < 0.3
     assert np.abs(lat - rec.lateral_deg).max() < 0.5
-    assert cal.neutral_gyro_rms_deg_s is not None and cal.neutral_gyro_rms_deg_s < 1.0
+    assert cal.neutral_gyro_rms_deg_s is not None
+    assert cal.neutral_gyro_rms_deg_s < 1.0
     assert cal.gyro_bias_rad_s is not None
 
 
@@ -158,7 +159,7 @@ def test_auto_calibration_finds_neutral_and_sagittal_plane(gyro: bool) -> None:
 def test_auto_calibration_needs_a_still_period() -> None:
     rng = np.random.default_rng(0)
     n = 2000
-    block = SampleBlock(np.arange(n) / RATE_HZ, rng.normal(0, 3.0, (n, 3)) + [9.81, 0, 0])
+    block = SampleBlock(np.arange(n) / RATE_HZ, rng.normal(0, 3.0, (n, 3)) + np.array([9.81, 0, 0]))
     with pytest.raises(CalibrationError, match="no still period"):
         auto_calibration(block)
 
@@ -177,4 +178,5 @@ def test_staleness() -> None:
     assert "re-attached" in (is_stale(cal, moved.samples) or "")
     old = cal.__class__.from_dict({**cal.to_dict(), "created": "2026-01-01T00:00:00+00:00"})
     message = is_stale(old, rec.samples, now=datetime(2026, 11, 30, tzinfo=UTC))
-    assert message is not None and "days old" in message
+    assert message is not None
+    assert "days old" in message

@@ -17,7 +17,7 @@ RATE_HZ = 100.0
 
 @pytest.fixture(scope="module")
 def recording() -> SampleBlock:
-    t, flex, lat, head, walk, act = desk_motion(120.0, RATE_HZ, seed=3)
+    t, flex, lat, head, walk, _act = desk_motion(120.0, RATE_HZ, seed=3)
     mount = random_rotation(np.random.default_rng(4))
     return synthesize(t, flex, lat, head, r_bs=mount, walking=walk, seed=5).samples
 
@@ -136,7 +136,7 @@ def test_short_gap_is_absorbed_without_blowing_up(recording: SampleBlock) -> Non
 
 
 def test_offline_is_split_at_long_gaps(recording: SampleBlock) -> None:
-    gapped, keep = _with_gap(recording, 5000, 5600)
+    gapped, _keep = _with_gap(recording, 5000, 5600)
     out = estimate_offline(gapped, RATE_HZ)
     assert np.array_equal(
         out.up_sensor[:5000], offline_vqf(gapped.slice(0, 5000), RATE_HZ).up_sensor
