@@ -429,7 +429,7 @@ class SensorLink:
         if info is None:
             return self.description
         parts = [info.name or self.description]
-        if info.address:
+        if info.address and info.address != parts[0]:
             parts.append(info.address)
         if info.battery_pct is not None:
             parts.append(f"battery {info.battery_pct} %")
