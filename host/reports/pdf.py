@@ -153,7 +153,7 @@ def _key_figures(r: ReportInput) -> str:
             f"{_deg(qt['P10'])} / {_deg(qt['P50'])} / {_deg(qt['P90'])}",
         ],
         [
-            "ISO 11226 zones (<0° / 0–20° / 20–60° / >60°)",
+            "ISO 11226 zones (&lt;0° / 0–20° / 20–60° / &gt;60°)",
             " / ".join(_pct(v, o.valid_s) for v in o.iso_zone_s.values()),
         ],
         [

@@ -1,0 +1,169 @@
+"""The store commands end to end: import → sessions → stats → export → re-import → delete."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from host.cli import main
+from host.csvio import read_csv, write_csv
+from host.recording.schema import SCHEMA_VERSION
+from host.recording.synthetic import SITTING, Segment, desk_day, synthesize
+
+PREAMBLE = [
+    Segment(10.0, SITTING, 0.0),  # calibration preamble as in every simulator scenario
+    Segment(2.0, SITTING, 15.0),
+    Segment(4.0, SITTING, 35.0),
+    Segment(2.0, SITTING, 10.0),
+]
+
+
+@pytest.fixture(scope="module")
+def recording(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, np.ndarray]:
+    segments = PREAMBLE + desk_day(hours=0.25, seed=5)
+    samples, posture = synthesize(segments, rate_hz=50.0, seed=5)
+    path = tmp_path_factory.mktemp("rec") / "day.csv"
+    write_csv(path, samples)
+    return path, posture.flexion_deg
+
+
+def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_import_stats_export_round_trip(
+    tmp_path: Path, recording: tuple[Path, np.ndarray], capsys: pytest.CaptureFixture[str]
+) -> None:
+    csv_path, truth_deg = recording
+    db = str(tmp_path / "s.sqlite3")
+    code, out, err = _run(
+        capsys,
+        "import",
+        str(csv_path),
+        "--neutral",
+        "2:8",
+        "--forward",
+        "12:16",
+        "--db",
+        db,
+        "--start",
+        "2026-11-02T09:00:00+01:00",
+    )
+    assert code == 0, err
+    assert out.strip() == "1"  # only the id on stdout
+
+    code, out, _ = _run(capsys, "sessions", "--db", db)
+    assert code == 0
+    assert "import:day.csv" in out
+    assert f"{len(read_csv(csv_path).samples):,}" in out
+
+    code, out, _ = _run(capsys, "stats", "1", "--json", "--db", db)
+    stats = json.loads(out)
+    p50 = stats["overall"]["percentiles_deg"]["P50"]
+    # per-second flexion from the offline analysis vs the known truth
+    assert p50 == pytest.approx(float(np.median(truth_deg)), abs=1.0)
+    assert stats["days"][0]["label"] == "2026-11-02"
+    code, out, _ = _run(capsys, "stats", "--from", "2026-11-02", "--to", "2026-11-02", "--db", db)
+    assert code == 0
+    assert "ISO 11226 zones" in out
+
+    exported = tmp_path / "export.csv"
+    code, _, _ = _run(capsys, "export", "1", "--format", "csv", "-o", str(exported), "--db", db)
+    assert code == 0
+    assert exported.stat().st_mode & 0o077 == 0
+    a, b = read_csv(csv_path).samples, read_csv(exported).samples
+    assert len(a) == len(b)
+    assert np.max(np.abs(a.t_s - b.t_s)) <= 2e-6
+    step = np.max(np.abs(a.accel_m_s2)) / 32767
+    assert np.max(np.abs(a.accel_m_s2 - b.accel_m_s2)) <= step / 2 + 1e-5  # + CSV rounding
+    assert np.max(np.abs(a.gyro_rad_s - b.gyro_rad_s)) <= 1e-5  # type: ignore[operator]
+
+    # stdout export equals the file export
+    code, out, _ = _run(capsys, "export", "1", "--format", "csv", "--db", db)
+    assert out == exported.read_text()
+
+    code, out, err = _run(
+        capsys, "import", str(exported), "--neutral", "2:8", "--forward", "12:16", "--db", db
+    )
+    assert (code, out.strip()) == (0, "2"), err
+
+    code, out, _ = _run(capsys, "export", "2", "--format", "jsonl", "--db", db)
+    lines = [json.loads(line) for line in out.splitlines()]
+    assert lines[0]["type"] == "session"
+    assert lines[0]["pseudonym"].startswith("PC-")
+    seconds = [x for x in lines if x["type"] == "second"]
+    assert len(seconds) == pytest.approx(len(a) / 50.0, abs=1)
+    assert {x["kind"] for x in lines if x["type"] == "event"} >= {"calibration"}
+
+    code, _, err = _run(capsys, "delete", "2", "--db", db)  # no terminal, no --yes
+    assert code == 2
+    assert "--yes" in err
+    code, out, _ = _run(capsys, "delete", "2", "--yes", "--db", db)
+    assert code == 0
+    code, _, err = _run(capsys, "export", "2", "--format", "csv", "--db", db)
+    assert code == 2
+    assert "no session 2" in err
+
+
+def test_report_from_cli(
+    tmp_path: Path, recording: tuple[Path, np.ndarray], capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = str(tmp_path / "s.sqlite3")
+    assert _run(capsys, "import", str(recording[0]), "--db", db)[0] == 0  # auto calibration
+    pdf = tmp_path / "r.pdf"
+    code, out, err = _run(capsys, "report", "1", "-o", str(pdf), "--html", "--db", db)
+    assert code == 0, err
+    assert pdf.stat().st_size > 10_000
+    assert pdf.stat().st_mode & 0o077 == 0
+    assert "data:image/png;base64," in pdf.with_suffix(".html").read_text()
+
+
+def test_damaged_database_exit_code_and_others_readable(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    good, bad, newer = tmp_path / "good.db", tmp_path / "bad.db", tmp_path / "newer.db"
+    for db in (good, newer):
+        assert _run(capsys, "sessions", "--db", str(db))[0] == 0
+    bad.write_bytes(b"\x00garbage" * 4096)
+    code, _, err = _run(capsys, "sessions", "--db", str(bad))
+    assert code == 1
+    assert str(bad) in err
+    con = sqlite3.connect(newer)
+    con.execute(f"PRAGMA user_version={SCHEMA_VERSION + 5}")
+    con.close()
+    code, _, err = _run(capsys, "stats", "--db", str(newer))
+    assert code == 1
+    assert "newer" in err
+    assert _run(capsys, "sessions", "--db", str(good))[0] == 0
+
+
+def test_console_script_import_prints_only_the_id(
+    tmp_path: Path, recording: tuple[Path, np.ndarray]
+) -> None:
+    exe = Path(sys.executable).parent / "posture"
+    result = subprocess.run(
+        [str(exe), "import", str(recording[0]), "--neutral", "2:8", "--db", str(tmp_path / "x.db")],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ},
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "1\n"
+    bad = subprocess.run(
+        [str(exe), "import", str(recording[0]), "--neutral", "8:2", "--db", str(tmp_path / "x.db")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert bad.returncode == 2
+    assert "--neutral" in bad.stderr
