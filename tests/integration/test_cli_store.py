@@ -120,7 +120,7 @@ def test_report_from_cli(
     db = str(tmp_path / "s.sqlite3")
     assert _run(capsys, "import", str(recording[0]), "--db", db)[0] == 0  # auto calibration
     pdf = tmp_path / "r.pdf"
-    code, out, err = _run(capsys, "report", "1", "-o", str(pdf), "--html", "--db", db)
+    code, _out, err = _run(capsys, "report", "1", "-o", str(pdf), "--html", "--db", db)
     assert code == 0, err
     assert pdf.stat().st_size > 10_000
     assert pdf.stat().st_mode & 0o077 == 0

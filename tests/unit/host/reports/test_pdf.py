@@ -47,7 +47,8 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> tuple[ReportInput, Path]
             Segment(420, SITTING, 33),
             Segment(60, WALKING, 4),
             Segment(120, STANDING, 2),
-        ] + desk_day(hours=0.5, seed=day)
+            *desk_day(hours=0.5, seed=day),
+        ]
         _, posture = synthesize(segs, rate_hz=5.0, seed=day)
         sid = store.create_session(
             device="ble:AA:BB:CC:DD:EE:FF",
