@@ -1,4 +1,4 @@
-"""`posture calibrate` / `posture analyze`: the command-line contract of issue 3 (+ issue 5 alerts)."""
+"""CLI contract of issue 3 (posture calibrate, posture analyze) and issue 5 (--alerts)."""
 
 from __future__ import annotations
 
