@@ -17,6 +17,7 @@ import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TextIO
 
 import numpy as np
 import numpy.typing as npt
@@ -24,7 +25,7 @@ import numpy.typing as npt
 from host.errors import InputDataError
 from host.samples import SampleBlock
 
-__all__ = ["GRAVITY_M_S2", "CsvRecording", "read_csv", "write_csv"]
+__all__ = ["GRAVITY_M_S2", "CsvRecording", "read_csv", "write_csv", "write_csv_stream"]
 
 logger = logging.getLogger(__name__)
 
@@ -190,11 +191,22 @@ def _check_finite(path: Path, body: str, data: FloatArray, names: list[str]) -> 
 
 
 def write_csv(path: str | Path, samples: SampleBlock) -> None:
-    """Write samples in the CSV interchange format (gyro columns only when present).
+    """Write samples to a file in the CSV interchange format (gyro columns only when present).
 
     The file is health data: it is created (or truncated and re-permissioned) readable and
-    writable by the user only (0600). Time is written with µs resolution, acceleration with
-    1e-5 m/s², angular rate with 1e-6 rad/s.
+    writable by the user only (0600).
+    """
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)  # O_CREAT's mode does not apply to a file that already existed
+    with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as out:
+        write_csv_stream(out, samples)
+
+
+def write_csv_stream(out: TextIO, samples: SampleBlock) -> None:
+    """Write samples in the CSV interchange format to an open text stream (e.g. stdout).
+
+    Time is written with µs resolution, acceleration with 1e-5 m/s², angular rate with
+    1e-6 rad/s: below any sensor's noise, so a round trip loses nothing that matters.
     """
     columns = [samples.t_s[:, None], samples.accel_m_s2]
     header = "t,ax,ay,az"
@@ -205,11 +217,8 @@ def write_csv(path: str | Path, samples: SampleBlock) -> None:
         row += ",%.6f,%.6f,%.6f"
     row += "\n"
     table = np.hstack(columns)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    os.fchmod(fd, 0o600)  # O_CREAT's mode does not apply to a file that already existed
-    with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as out:
-        out.write(header + "\n")
-        # One %-format per chunk of rows is about twice as fast as np.savetxt (row by row).
-        for start in range(0, len(table), _WRITE_CHUNK_ROWS):
-            chunk = table[start : start + _WRITE_CHUNK_ROWS]
-            out.write((row * len(chunk)) % tuple(chunk.ravel().tolist()))
+    out.write(header + "\n")
+    # One %-format per chunk of rows is about twice as fast as np.savetxt (row by row).
+    for start in range(0, len(table), _WRITE_CHUNK_ROWS):
+        chunk = table[start : start + _WRITE_CHUNK_ROWS]
+        out.write((row * len(chunk)) % tuple(chunk.ravel().tolist()))

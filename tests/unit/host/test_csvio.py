@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import math
 import stat
 from pathlib import Path
@@ -9,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from host.csvio import GRAVITY_M_S2, read_csv, write_csv
+from host.csvio import GRAVITY_M_S2, read_csv, write_csv, write_csv_stream
 from host.errors import InputDataError
 from host.samples import SampleBlock
 
@@ -172,3 +173,13 @@ def test_fast_rad_s_motion_is_not_mistaken_for_deg_s(tmp_path: Path) -> None:
     assert rec.warnings == []
     assert rec.samples.gyro_rad_s is not None
     assert rec.samples.gyro_rad_s[120, 1] == pytest.approx(3.0)
+
+
+def test_stream_writer_matches_the_file_writer(tmp_path: Path) -> None:
+    original = recording(n=50)
+    path = tmp_path / "file.csv"
+    write_csv(path, original)
+    buffer = io.StringIO()
+    write_csv_stream(buffer, original)
+    assert buffer.getvalue() == path.read_text(encoding="utf-8")
+    assert buffer.getvalue().count("\n") == 51
