@@ -90,8 +90,12 @@ class Peripheral(Protocol):
     def handle_command(self, payload: bytes) -> list[bytes]: ...
     def advance(self, dt_s: float) -> list[bytes]: ...
     def set_link(self, up: bool) -> None: ...
-    def link_fault_active(self, t_s: float) -> bool: ...
-    def reachable(self, t_s: float) -> bool: ...
+    def link_fault_active(self, t_s: float | None = None) -> bool: ...
+    def reachable(self, t_s: float | None = None) -> bool: ...
+    def refuses_connection(self) -> bool: ...
+    def next_due_s(self) -> float: ...
+    def next_link_fault_s(self, after_s: float | None = None) -> float: ...
+    def corrupt(self, frame: bytes) -> bytes: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,7 +104,8 @@ class FakeBluezOptions:
 
     Attributes:
         speed: simulated seconds per wall-clock second.
-        tick_s: wall-clock period of the device clock loop (bounds added latency).
+        tick_s: longest wall-clock sleep of the device clock loop (it wakes earlier when a
+            packet is due).
         mtu: ATT MTU announced (BlueZ ``MTU`` property; writes ≤ mtu - 3).
         refuse_connections: refuse this many Connect calls first (br-connection-page-timeout).
         remove_on_disconnect: drop the device object when the link dies, like real BlueZ.
@@ -108,7 +113,7 @@ class FakeBluezOptions:
     """
 
     speed: float = 1.0
-    tick_s: float = 0.005
+    tick_s: float = 0.05
     mtu: int = 247
     refuse_connections: int = 0
     remove_on_disconnect: bool = False
@@ -470,6 +475,7 @@ class FakeBluez:
         self._link_up = False
         self._refusals_left = self.options.refuse_connections
         self._clock: asyncio.Task[None] | None = None
+        self._advanced_at_s = 0.0
         self._fd_timers: dict[int, asyncio.TimerHandle] = {}
 
     @property
@@ -501,10 +507,12 @@ class FakeBluez:
             with contextlib.suppress(OSError):
                 os.close(fd)
         self._fd_timers.clear()
-        if self._bus is not None:
-            self._bus.disconnect()
-            await self._bus.wait_for_disconnect()  # type: ignore[no-untyped-call]
-            self._bus = None
+        bus, self._bus = self._bus, None
+        if bus is not None:
+            bus.disconnect()
+            # the reader ends with EOFError/OSError when the socket closes under it
+            with contextlib.suppress(EOFError, OSError):
+                await bus.wait_for_disconnect()  # type: ignore[no-untyped-call]
 
     async def __aenter__(self) -> "FakeBluez":
         await self.start()
@@ -595,8 +603,13 @@ class FakeBluez:
         if self._bus is not None:
             self._bus.unexport(self.device_path)  # -> InterfacesRemoved
 
+    def _visible(self) -> bool:
+        # a device that refuses connections still advertises; a vanished one does not
+        p = self.peripheral
+        return p.reachable() or p.refuses_connection()
+
     def _discovery_changed(self) -> None:
-        if self._adapter.discovering and self.peripheral.reachable(self.peripheral.t_s):
+        if self._adapter.discovering and self._visible():
             self._add_device()
 
     async def _connect(self) -> None:
@@ -607,7 +620,7 @@ class FakeBluez:
         if device.connected:
             return
         refuse = self._refusals_left > 0
-        if refuse or p.link_fault_active(p.t_s) or not p.reachable(p.t_s):
+        if refuse or p.refuses_connection() or p.link_fault_active() or not p.reachable():
             self._refusals_left -= int(refuse)
             self.statistics.refused += 1
             await asyncio.sleep(0.05)  # a real page timeout takes seconds; keep tests quick
@@ -640,6 +653,7 @@ class FakeBluez:
         if not self._link_up:
             raise DBusError("org.bluez.Error.Failed", "Not connected")
         self.statistics.commands += 1
+        self._catch_up()
         if self._on_command is not None:
             try:
                 command = protocol.decode_message(payload)
@@ -665,34 +679,50 @@ class FakeBluez:
         loop = asyncio.get_running_loop()
         last_s = loop.time()
         next_rssi_s = last_s
-        tick_s = self.options.tick_s
+        self._advanced_at_s = last_s
         while True:
-            await asyncio.sleep(tick_s)
+            await asyncio.sleep(self._sleep_s())
             now_s = loop.time()
             try:
-                self._step((now_s - last_s) * self.options.speed)
+                self._catch_up()
             except Exception:
                 logger.exception("simulated device failed")
                 raise
-            last_s = now_s
             device = self._device
             if self._adapter.discovering and device is not None and now_s >= next_rssi_s:
                 next_rssi_s = now_s + self.options.rssi_interval_s
                 device.rssi = -55 - (int(now_s * 7) % 12)
                 device.emit_properties_changed({"RSSI": device.rssi})
 
+    def _sleep_s(self) -> float:
+        """Wall time until the device next has something to do (at most ``tick_s``).
+
+        Waking exactly when the next packet is due keeps the added latency near zero without
+        polling fast; the cap keeps fault schedules and discovery responsive.
+        """
+        p = self.peripheral
+        due_s = min(p.next_due_s(), p.next_link_fault_s())
+        return max(0.0, min(self.options.tick_s, (due_s - p.t_s) / self.options.speed))
+
+    def _catch_up(self) -> None:
+        """Advance the device to the wall clock now (also before each command, so a
+        TIME_SYNC is answered with the device's real current tick)."""
+        now_s = asyncio.get_running_loop().time()
+        dt_s = (now_s - self._advanced_at_s) * self.options.speed
+        self._advanced_at_s = now_s
+        self._step(max(0.0, dt_s))
+
     def _step(self, dt_s: float) -> None:
         p = self.peripheral
         out = p.advance(dt_s)
-        t_s = p.t_s
-        if self._link_up and p.link_fault_active(t_s):
+        if self._link_up and p.link_fault_active():
             self.drop_link("link loss (fault schedule)")
             out = []
-        reachable = p.reachable(t_s)
-        if not reachable and self._device is not None:
+        if not self._visible() and self._device is not None:
+            t_s = p.t_s
             logger.info("device out of reach at t=%.1f s", t_s)
             self._remove_device()
-        elif reachable and self._device is None and self._adapter.discovering:
+        elif self._device is None and self._adapter.discovering and self._visible():
             self._add_device()
         for message in out:
             self._route(message)

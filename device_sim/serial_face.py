@@ -11,8 +11,8 @@
 
 Bytes are serial frames (host.protocol.encode_frame); host commands are read back with a
 FrameDecoder. Writes never block the device: when the host does not read, bytes are dropped and
-counted, as a UART without flow control would. ``corrupt_rate`` flips one byte in that fraction
-of frames to exercise the host's resynchronisation.
+counted, as a UART without flow control would. The device's ``corrupt_rate`` fault flips one
+byte in that fraction of frames to exercise the host's resynchronisation.
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ import asyncio
 import contextlib
 import logging
 import os
-import random
 import shutil
 import tempfile
 import tty
@@ -47,15 +46,12 @@ class SerialFaceOptions:
 
     Attributes:
         speed: simulated seconds per wall-clock second.
-        tick_s: wall-clock period of the device clock loop.
-        corrupt_rate: fraction of frames with one byte flipped (0-1).
-        seed: seed of the corruption's random choices.
+        tick_s: longest wall-clock sleep of the device clock loop (it wakes earlier when a
+            packet or a fault is due).
     """
 
     speed: float = 1.0
-    tick_s: float = 0.005
-    corrupt_rate: float = 0.0
-    seed: int = 0
+    tick_s: float = 0.05
 
 
 @dataclass(slots=True)
@@ -94,10 +90,10 @@ class SerialFace:
         self.statistics = SerialFaceStatistics()
         self.port = ""  # the SERIAL_PORT string (symlink path or socket:// URL)
         self._on_command = on_command
-        self._rng = random.Random(self.options.seed)
         self._decoder = FrameDecoder()
         self._plugged = False
         self._clock: asyncio.Task[None] | None = None
+        self._advanced_at_s = 0.0
         # pty
         self._dir: Path | None = None
         self._master: int | None = None
@@ -254,16 +250,20 @@ class SerialFace:
             if not isinstance(message, Command):
                 continue
             self.statistics.commands += 1
+            # bring the device clock to now first (a TIME_SYNC must see the current tick)
+            pending = self._advance()
+            if self._plugged and (self.kind == "pty" or self._writer is not None):
+                for early in pending:
+                    self._write(early)
             if self._on_command is not None:
                 self._on_command(message)
             for reply in self.peripheral.handle_command(protocol.encode_message(message)):
                 self._write(reply)
 
     def _write(self, message: bytes) -> None:
-        frame = bytearray(protocol.encode_frame(message))
-        if self.options.corrupt_rate and self._rng.random() < self.options.corrupt_rate:
-            frame[self._rng.randrange(len(frame))] ^= 1 << self._rng.randrange(8)
-            self.statistics.frames_corrupted += 1
+        raw = protocol.encode_frame(message)
+        frame = self.peripheral.corrupt(raw)  # the device's corrupt_rate fault
+        self.statistics.frames_corrupted += frame is not raw and frame != raw
         if self.kind == "pty":
             if self._master is None:
                 return
@@ -284,17 +284,24 @@ class SerialFace:
             writer.write(frame)
         self.statistics.frames_sent += 1
 
+    def _advance(self) -> list[bytes]:
+        now_s = asyncio.get_running_loop().time()
+        dt_s = (now_s - self._advanced_at_s) * self.options.speed
+        self._advanced_at_s = now_s
+        return self.peripheral.advance(max(0.0, dt_s))
+
     async def _run_clock(self) -> None:
         loop = asyncio.get_running_loop()
         last_s = loop.time()
         p = self.peripheral
+        speed = self.options.speed
+        self._advanced_at_s = last_s
         while True:
-            await asyncio.sleep(self.options.tick_s)
-            now_s = loop.time()
-            out = p.advance((now_s - last_s) * self.options.speed)
-            last_s = now_s
-            t_s = p.t_s
-            down = p.link_fault_active(t_s) or not p.reachable(t_s)
+            # wake when the next packet or fault is due, at most every tick_s
+            due_s = min(p.next_due_s(), p.next_link_fault_s())
+            await asyncio.sleep(max(0.0, min(self.options.tick_s, (due_s - p.t_s) / speed)))
+            out = self._advance()
+            down = p.link_fault_active() or not p.reachable()
             if down and self._plugged:
                 await self._unplug("link loss (fault schedule)")
             elif not down and not self._plugged:

@@ -558,8 +558,9 @@ class SensorLink:
         # signed 32-bit difference: the tick counter wraps
         delta = (int(newest_tick) - tick_ref + (1 << 31)) % (1 << 32) - (1 << 31)
         latency_s = arrival_s - (host_ref_s + delta / tick_hz)
+        # outside this window the device clock does not run in real time (sim speed != 1)
         if -0.05 <= latency_s <= _MAX_PLAUSIBLE_LATENCY_S:
-            self._latency_s.append(max(0.0, latency_s))
+            self._latency_s.append(latency_s)
 
     # ------------------------------------------------------------------ reader task
 
