@@ -152,8 +152,9 @@ def _walk(b: ScriptBuilder, rng: np.random.Generator, duration_s: float) -> None
 
 def _pick_up(b: ScriptBuilder, rng: np.random.Generator) -> None:
     """Bend down from standing to pick something up (60–90°, knees a little bent)."""
+    # 1.2–2 s each way keeps the peak trunk velocity ≲ 140°/s (1.875 × 90° / 1.2 s)
     b.move(
-        _u(rng, 0.8, 1.5),
+        _u(rng, 1.2, 2.0),
         "bending",
         flexion_deg=_u(rng, 60.0, 90.0),
         pivot_z_m=STANDING_Z_M - _u(rng, 0.0, 0.12),
@@ -162,7 +163,7 @@ def _pick_up(b: ScriptBuilder, rng: np.random.Generator) -> None:
     )
     b.hold(_u(rng, 1.0, 3.0))
     b.move(
-        _u(rng, 1.0, 1.5),
+        _u(rng, 1.2, 2.0),
         flexion_deg=_u(rng, 0.0, 3.0),
         pivot_z_m=STANDING_Z_M,
         lateral_deg=0.0,
@@ -199,7 +200,7 @@ def _upright_sitting(b: ScriptBuilder, rng: np.random.Generator, state: State) -
 
 
 def _slouching(b: ScriptBuilder, rng: np.random.Generator, state: State) -> None:
-    b.hold(_u(rng, 20.0, 90.0), "sitting")
+    b.hold(_u(rng, 15.0, 60.0), "sitting")
     _shift(b, rng, -1.0, 5.0)
     b.hold(_u(rng, 5.0, 20.0))
     _slouch(b, rng, _slouch_duration(rng, rng.random() < 0.4, 240.0))
