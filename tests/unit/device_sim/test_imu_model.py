@@ -121,7 +121,7 @@ def test_clock_error_and_jitter_show_in_the_timestamps() -> None:
 def test_gyroscope_optional_and_bias_drifts() -> None:
     _, r = _render("upright_sitting", 10, errors=None, gyro=False)
     assert r.gyro_rad_s is None  # type: ignore[attr-defined]
-    model, r = _render("upright_sitting", 20 * 60, errors=ErrorModel(gyro_bias_walk_dps_rts=0.01))
+    _model, r = _render("upright_sitting", 20 * 60, errors=ErrorModel(gyro_bias_walk_dps_rts=0.01))
     g = r.gyro_rad_s  # type: ignore[attr-defined]
     early, late = g[:500].mean(axis=0), g[-500:].mean(axis=0)
     # 20 min of 0.01 °/s/√s random walk: σ ≈ 0.35 °/s per axis; sway adds ≲ 0.05 °/s

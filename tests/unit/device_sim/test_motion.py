@@ -45,7 +45,8 @@ def test_slouch_episodes_sit_at_their_designed_angles() -> None:
     episodes = motion.episodes(20 * 60.0)
     assert len(episodes) >= 8
     durations = [e.end_s - e.start_s for e in episodes]
-    assert any(d < 22.5 for d in durations) and any(d > 45 for d in durations)
+    assert any(d < 22.5 for d in durations)
+    assert any(d > 45 for d in durations)
     assert not any(22.5 < d < 44.5 for d in durations), "durations avoid the ambiguous band"
     for e in episodes:
         assert 22.0 <= e.design_deg <= 35.0
@@ -76,7 +77,8 @@ def test_pick_up_bends_deep_and_briefly() -> None:
     edges = np.diff(deep.astype(int))
     starts, stops = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
     lengths_s = (stops[: len(starts)] - starts[: len(stops)]) / 100.0
-    assert len(lengths_s) >= 5 and lengths_s.max() < 6.0
+    assert len(lengths_s) >= 5
+    assert lengths_s.max() < 6.0
 
 
 def test_walking_bounces_at_step_frequency() -> None:
@@ -96,9 +98,11 @@ def test_walking_bounces_at_step_frequency() -> None:
 def test_sit_to_stand_rises_and_flexes_forward() -> None:
     _, k = _truth("sit_to_stand", seed=8, seconds=300.0)
     z = k.pivot_world_m[:, 2]
-    assert z.min() == pytest.approx(0.5, abs=0.01) and z.max() == pytest.approx(0.92, abs=0.01)
+    assert z.min() == pytest.approx(0.5, abs=0.01)
+    assert z.max() == pytest.approx(0.92, abs=0.01)
     transition = k.activity == ACTIVITIES.index("transition")
-    assert transition.any() and k.flexion_deg[transition].max() > 28.0
+    assert transition.any()
+    assert k.flexion_deg[transition].max() > 28.0
 
 
 def test_same_seed_same_motion_and_lazy_extension_is_consistent() -> None:
@@ -119,7 +123,8 @@ def test_desk_day_is_a_plausible_office_day() -> None:
     share = {name: float(np.mean(k.activity == i)) for i, name in enumerate(ACTIVITIES)}
     assert 0.75 < share["sitting"] < 0.97
     assert 0.01 < share["walking"] < 0.15
-    assert share["transition"] > 0 and share["bending"] > 0
+    assert share["transition"] > 0
+    assert share["bending"] > 0
     episodes = motion.episodes(8 * 3600.0)
     long_ones = [e for e in episodes if e.end_s - e.start_s > 30]
     brief = [e for e in episodes if e.end_s - e.start_s <= 30]
