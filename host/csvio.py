@@ -6,7 +6,10 @@ sensor frame. Extra columns are allowed and ignored on reading; ``t_s`` is accep
 
 Reading validates instead of guessing silently: a missing column, a value that is not a number,
 NaN, or time that does not increase is refused with the line number; acceleration in g or angular
-rate in deg/s is detected, converted and reported as a warning naming the unit.
+rate in deg/s is detected, converted and reported as a warning naming the unit. Degrees per second
+are recognised by physics rather than size: the rotation the gyroscope reports is 57 times what
+the accelerometer's turning gravity vector shows (so fast hand-held motion in rad/s is not
+"converted", and slow trunk motion in deg/s is).
 """
 
 from __future__ import annotations
@@ -35,6 +38,12 @@ _GYRO = ("gx", "gy", "gz")
 # Trunk motion stays far below this; a p99.9 above it means the file is in deg/s.
 _MAX_PLAUSIBLE_GYRO_RAD_S = 10.0
 _WRITE_CHUNK_ROWS = 10_000
+# gyroscope unit check (see _gyro_unit_verdict)
+_DIFF_SPAN_S = 0.04  # half-span of the central difference of the up vector
+_UNIT_CHECK_SAMPLES = 200_000
+_MIN_UNIT_CHECK_SAMPLES = 50
+_MIN_UNIT_CORRELATION = 0.25
+_DEG_S_SLOPE = 0.13  # geometric mean of π/180 and 1
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -98,14 +107,16 @@ def read_csv(path: str | Path) -> CsvRecording:
         )
     accel = np.ascontiguousarray(data[:, 1:4])
     gyro = np.ascontiguousarray(data[:, 4:7]) if present_gyro else None
-    warnings = _fix_units(path, accel, gyro)
+    warnings = _fix_units(path, t, accel, gyro)
     for warning in warnings:
         logger.info("%s", warning)
     return CsvRecording(SampleBlock(np.ascontiguousarray(t), accel, gyro), warnings, path)
 
 
-def _fix_units(path: Path, accel: FloatArray, gyro: FloatArray | None) -> list[str]:
-    """Convert g to m/s² and deg/s to rad/s in place when the magnitudes say so."""
+def _fix_units(
+    path: Path, t_s: FloatArray, accel: FloatArray, gyro: FloatArray | None
+) -> list[str]:
+    """Convert g to m/s² and deg/s to rad/s in place when the data say so; the warnings."""
     warnings: list[str] = []
     median_norm = float(np.median(np.linalg.norm(accel, axis=1)))
     if 0.5 < median_norm < 1.5:
@@ -120,16 +131,52 @@ def _fix_units(path: Path, accel: FloatArray, gyro: FloatArray | None) -> list[s
             "is this accelerometer data in m/s²?"
         )
     if gyro is not None:
-        # Only detectable when the wearer moved: a still recording in deg/s stays below the
-        # threshold and is (harmlessly, it is near zero either way) left as it is.
-        p999 = float(np.quantile(np.abs(gyro), 0.999))
-        if p999 > _MAX_PLAUSIBLE_GYRO_RAD_S:
+        verdict = _gyro_unit_verdict(t_s, accel, gyro)
+        if verdict:
             gyro *= math.pi / 180.0
             warnings.append(
-                f"{path}: angular rate looks like it is in deg/s (99.9th percentile {p999:.0f}); "
-                "converted to rad/s"
+                f"{path}: angular rate looks like it is in deg/s ({verdict}); converted to rad/s"
             )
     return warnings
+
+
+def _gyro_unit_verdict(t_s: FloatArray, accel: FloatArray, gyro: FloatArray) -> str:
+    """Why the gyroscope columns look like deg/s, or "" if they look like rad/s.
+
+    Primary test, independent of how fast the wearer moved: while the sensor rotates, the
+    direction of gravity in the sensor frame turns as d(up)/dt = −ω × up. Regressing that
+    rate, measured from the accelerometer, on the one the gyroscope predicts gives a slope
+    ≈ 1 for rad/s and ≈ π/180 ≈ 0.017 for deg/s (on the BROAD trials: 0.73–1.0 vs. 0.013–0.018).
+    Only samples with |a| within 10 % of g take part, so linear acceleration does not pose as
+    rotation. When the two rates do not correlate (no rotation, or mostly translation), fall
+    back to magnitude: trunk motion stays far below 10 rad/s.
+    """
+    n = len(t_s)
+    k = max(1, round(_DIFF_SPAN_S / float(np.median(np.diff(t_s)))))
+    # enough samples for the statistics, evenly spread, bounded cost on a day-long file
+    centres = np.arange(k, n - k, max(1, (n - 2 * k) // _UNIT_CHECK_SAMPLES))
+    if centres.size >= _MIN_UNIT_CHECK_SAMPLES:
+        norm = np.linalg.norm(accel, axis=1)
+        g = float(np.median(norm))
+        quiet = np.abs(norm - g) < 0.1 * g
+        use = centres[quiet[centres - k] & quiet[centres] & quiet[centres + k]]
+        up = accel / norm[:, None]
+        measured = (up[use + k] - up[use - k]) / (t_s[use + k] - t_s[use - k])[:, None]
+        predicted = -np.cross(gyro[use], up[use])
+        power = float(np.sum(predicted * predicted))
+        agreement = float(np.sum(predicted * measured))
+        measured_power = float(np.sum(measured * measured))
+        if power > 0 and measured_power > 0:
+            correlation = agreement / math.sqrt(power * measured_power)
+            if correlation >= _MIN_UNIT_CORRELATION and use.size >= _MIN_UNIT_CHECK_SAMPLES:
+                slope = agreement / power
+                if slope < _DEG_S_SLOPE:
+                    return f"rotation it reports is {1 / slope:.0f}x what the accelerometer shows"
+                return ""
+    p999 = float(np.quantile(np.abs(gyro), 0.999))
+    if p999 > _MAX_PLAUSIBLE_GYRO_RAD_S:
+        return f"99.9th percentile {p999:.0f}"
+    return ""
 
 
 def _is_data(line: str) -> bool:

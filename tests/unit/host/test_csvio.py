@@ -15,14 +15,24 @@ from host.errors import InputDataError
 from host.samples import SampleBlock
 
 
-def recording(n: int = 500, gyro: bool = True, seed: int = 0) -> SampleBlock:
-    """A plausible still-then-bending recording at 100 Hz, SI units."""
+def recording(
+    n: int = 500, gyro: bool = True, seed: int = 0, bend_s: float = 2.0, bend_deg: float = 30.0
+) -> SampleBlock:
+    """A physically consistent recording at 100 Hz in SI units, nominal mounting.
+
+    Still upright from t = 3 s, then a smooth forward bend of ``bend_deg`` over ``bend_s``
+    starting at t = 4 s: the accelerometer turns as (cos θ, 0, sin θ)·g and the gyroscope
+    reads θ' about sensor y (so d(up)/dt = −ω × up holds), plus sensor noise.
+    """
     rng = np.random.default_rng(seed)
     t = 3.0 + np.arange(n) / 100.0
-    theta = np.radians(30) * np.clip((t - 4.0) / 2.0, 0, 1)
+    x = np.clip((t - 4.0) / bend_s, 0, 1)
+    theta = np.radians(bend_deg) * x * x * (3 - 2 * x)  # smoothstep
+    theta_rate = np.radians(bend_deg) * 6 * x * (1 - x) / bend_s
     accel = GRAVITY_M_S2 * np.stack([np.cos(theta), np.zeros(n), np.sin(theta)], axis=1)
     accel += rng.normal(0, 0.02, (n, 3))
-    rates = rng.normal(0, 0.01, (n, 3)) + np.array([0, 0.26, 0]) * ((t > 4) & (t < 6))[:, None]
+    rates = rng.normal(0, 0.005, (n, 3))
+    rates[:, 1] += theta_rate
     return SampleBlock(t, accel, rates if gyro else None)
 
 
@@ -162,17 +172,65 @@ def test_both_units_wrong_gives_two_warnings(tmp_path: Path) -> None:
 
 
 def test_fast_rad_s_motion_is_not_mistaken_for_deg_s(tmp_path: Path) -> None:
-    """A quick bend at 3 rad/s (170 °/s) is plausible trunk motion and stays as it is."""
-    original = recording()
+    """A 90° turn in 0.2 s peaks at 12 rad/s: above any trunk rate, but the accelerometer
+    confirms the rotation, so the file stays in rad/s."""
+    original = recording(bend_s=0.2, bend_deg=90)
     assert original.gyro_rad_s is not None
-    gyro = original.gyro_rad_s.copy()
-    gyro[100:160, 1] = 3.0
+    assert np.quantile(np.abs(original.gyro_rad_s), 0.999) > 10
     path = tmp_path / "fast.csv"
-    write_csv(path, SampleBlock(original.t_s, original.accel_m_s2, gyro))
+    write_csv(path, original)
     rec = read_csv(path)
     assert rec.warnings == []
+
+
+def test_slow_motion_in_deg_s_is_still_detected(tmp_path: Path) -> None:
+    """A 20° bend over 5 s is at most 6 °/s: small numbers, yet 57x the accelerometer's."""
+    original = recording(n=1000, bend_s=5.0, bend_deg=20)
+    assert original.gyro_rad_s is not None
+    in_dps = np.degrees(original.gyro_rad_s)
+    assert np.quantile(np.abs(in_dps), 0.999) < 10
+    path = tmp_path / "slow_dps.csv"
+    write_csv(path, SampleBlock(original.t_s, original.accel_m_s2, in_dps))
+    rec = read_csv(path)
+    assert len(rec.warnings) == 1
+    assert "deg/s" in rec.warnings[0]
     assert rec.samples.gyro_rad_s is not None
-    assert rec.samples.gyro_rad_s[120, 1] == pytest.approx(3.0)
+    np.testing.assert_allclose(rec.samples.gyro_rad_s, original.gyro_rad_s, atol=1e-6)
+
+
+def test_still_recording_in_deg_s_is_left_alone(tmp_path: Path) -> None:
+    """Nothing moves: the unit cannot be told and near-zero rates are harmless either way."""
+    original = recording(n=300, bend_deg=0)
+    assert original.gyro_rad_s is not None
+    path = tmp_path / "still.csv"
+    write_csv(path, SampleBlock(original.t_s, original.accel_m_s2, original.gyro_rad_s * 57.3))
+    assert read_csv(path).warnings == []
+
+
+BROAD_DIR = Path(__file__).resolve().parents[3].parent / "shared" / "data" / "broad"
+
+
+@pytest.mark.skipif(not BROAD_DIR.is_dir(), reason=f"BROAD data not found at {BROAD_DIR}")
+def test_gyro_unit_on_real_broad_trials(tmp_path: Path) -> None:
+    """Real IMU data with optical ground truth (hand-held, up to 20 rad/s): every trial is
+    recognised as rad/s, and as deg/s once converted."""
+    paths = sorted(BROAD_DIR.glob("broad_*_fs95.csv"))
+    assert paths
+    for source in paths:
+        header = source.read_text(encoding="utf-8").partition("\n")[0].split(",")
+        names = ("t_s", "ax", "ay", "az", "gx", "gy", "gz")
+        data = np.loadtxt(
+            source, delimiter=",", skiprows=1, usecols=[header.index(c) for c in names]
+        )
+        block = SampleBlock(data[:, 0], data[:, 1:4], data[:, 4:7])
+        path = tmp_path / source.name
+        write_csv(path, block)
+        assert read_csv(path).warnings == [], source.name
+        assert block.gyro_rad_s is not None
+        write_csv(path, SampleBlock(block.t_s, block.accel_m_s2, np.degrees(block.gyro_rad_s)))
+        warnings = read_csv(path).warnings
+        assert len(warnings) == 1, source.name
+        assert "deg/s" in warnings[0]
 
 
 def test_stream_writer_matches_the_file_writer(tmp_path: Path) -> None:
