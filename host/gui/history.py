@@ -7,10 +7,10 @@ whole day cheap to load (28 800 rows for 8 hours), so loading happens in the GUI
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 
 import numpy as np
-import numpy.typing as npt
 import pyqtgraph as pg
 from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import (
@@ -30,22 +30,40 @@ from PyQt6.QtWidgets import (
 from host.errors import PostureError
 from host.gui.plots import FLEXION_PEN
 from host.gui.widgets import format_duration
-from host.gui.zones import ZONE_STYLES, zone_bands
+from host.gui.zones import zone_bands
 from host.recording.store import SessionInfo, SessionStore, default_db_path
+from host.reports.load import load_session_data
+from host.reports.metrics import PeriodStats, compute
 
 __all__ = ["HistoryTab", "session_statistics"]
 
 logger = logging.getLogger(__name__)
 
 
-def session_statistics(zone: npt.NDArray[np.int8], alerts: int) -> list[tuple[str, str]]:
-    """Rows of (label, value): time in each zone (per-second zone codes) and alert count."""
-    rows = [("Recorded", format_duration(float(zone.size)))]
-    total = max(zone.size, 1)
-    for style in ZONE_STYLES:
-        seconds = int(np.count_nonzero(zone == style.code))
-        rows.append((style.label, f"{format_duration(seconds)} ({100 * seconds / total:.0f} %)"))
-    rows.append(("Alerts", str(alerts)))
+def session_statistics(stats: PeriodStats) -> list[tuple[str, str]]:
+    """Rows of (label, value) a wearer or therapist reads first, from the report's metrics."""
+    rows = [
+        ("Worn", f"{format_duration(stats.wear_s)} ({100 * stats.valid_fraction:.0f} % valid)"),
+    ]
+    total = sum(stats.zone_s.values()) or 1.0
+    for zone, seconds in stats.zone_s.items():
+        rows.append((f"  {zone}", f"{format_duration(seconds)} ({100 * seconds / total:.0f} %)"))
+    for activity, seconds in stats.activity_s.items():
+        rows.append((f"  {activity}", format_duration(seconds)))
+    median = stats.percentiles_deg.get("p50", float("nan"))
+    rows += [
+        ("Median flexion", f"{median:.0f}°"),
+        (
+            "Sustained flexion",
+            f"{stats.episodes} episodes, longest {format_duration(stats.episode_longest_s)}",
+        ),
+        ("Posture shifts", f"{stats.shifts_per_15min:.1f} per 15 min"),
+        (
+            "Sitting bouts",
+            f"{stats.sitting_bouts}, longest {format_duration(stats.longest_bout_s)}",
+        ),
+        ("Alerts", f"{stats.alerts} ({stats.alerts_corrected} corrected)"),
+    ]
     return rows
 
 
@@ -61,6 +79,7 @@ class HistoryTab(QWidget):
         super().__init__(parent)
         self.db_path = db_path or default_db_path()
         self.sessions: list[SessionInfo] = []
+        self.shown_statistics: list[tuple[str, str]] = []
         layout = QVBoxLayout(self)
         row = QHBoxLayout()
         self.refresh_button = QPushButton("Refresh")
@@ -166,15 +185,15 @@ class HistoryTab(QWidget):
         if store is None:
             return
         with store:
-            summaries = store.summaries(session_id)
-            alerts = len(store.events(session_id, "alert"))
+            data = load_session_data(store, [store.session(session_id)])
+        summaries = data[0].summaries
         hours = summaries.sec.astype(np.float64) / 3600.0
         self.curve.setData(hours, summaries.flexion_deg.astype(np.float64), connect="finite")
         if hours.size:
             self.timeline.getPlotItem().setXRange(float(hours[0]), float(hours[-1]), padding=0)
-        rows = session_statistics(summaries.zone, alerts)
-        self.stats.setRowCount(len(rows))
-        for row, (label, value) in enumerate(rows):
+        self.shown_statistics = session_statistics(compute(data).overall)
+        self.stats.setRowCount(len(self.shown_statistics))
+        for row, (label, value) in enumerate(self.shown_statistics):
             self.stats.setItem(row, 0, QTableWidgetItem(label))
             self.stats.setItem(row, 1, QTableWidgetItem(value))
 
@@ -189,13 +208,31 @@ class HistoryTab(QWidget):
         if name:
             self.write_report(info.id, Path(name))
 
-    def write_report(self, session_id: int, path: Path) -> None:
-        """Write the report of ``session_id`` to ``path`` (PDF, or HTML for ``.html``)."""
-        from host.reports import write_report
+    def write_report(self, session_id: int, path: Path) -> bool:
+        """Write the therapist report of ``session_id`` to ``path`` (PDF, or HTML if ``.html``).
 
+        The same report as ``posture report SESSION -o FILE``; the file is the user's only.
+        """
+        from host.reports.pdf import ReportInput, now_local, render_figures, write_html, write_pdf
+
+        store = self._open()
+        if store is None:
+            return False
         try:
-            write_report(self.db_path, [session_id], path)
-        except PostureError as exc:
-            QMessageBox.warning(self, "Export report", str(exc))
-            return
+            with store:
+                sessions = [store.session(session_id)]
+                data = load_session_data(store, sessions)
+                study_id = store.study_id
+            report = ReportInput(study_id, sessions, data, compute(data), now_local())
+            figures = render_figures(report)
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600))
+            path.chmod(0o600)
+            if path.suffix.lower() == ".html":
+                write_html(report, figures, path)
+            else:
+                write_pdf(report, figures, path)
+        except (PostureError, OSError) as exc:
+            QMessageBox.warning(self, "Export report", f"Could not write the report: {exc}")
+            return False
         self.message.setText(f"Report written to {path}")
+        return True

@@ -27,6 +27,8 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
+from calibration.model import Calibration
+from calibration.store import CalibrationStore
 from host.alerts import Alert
 from host.engine import EngineConfig
 from host.errors import CalibrationError
@@ -62,6 +64,7 @@ class MainWindow(QMainWindow):
         engine_factory: builds the engine thread (default :class:`host.engine.EngineThread`).
         notifier: tray/sound notifier; default a :class:`DesktopNotifier`.
         persist: save settings when they change (tests turn it off).
+        calibrations: per-device calibration store (default: next to the settings file).
 
     Signals:
         first_sample_plotted(): the first live data reached the plot (cold-start measurement).
@@ -76,9 +79,16 @@ class MainWindow(QMainWindow):
         engine_factory: EngineFactory | None = None,
         notifier: Notifier | None = None,
         persist: bool = True,
+        calibrations: CalibrationStore | None = None,
     ) -> None:
         super().__init__()
         self.settings = settings
+        if calibrations is None:
+            # Next to the settings file, so a test or a portable setup keeps both together.
+            calibrations = CalibrationStore(
+                None if settings_path is None else settings_path.parent / "calibrations"
+            )
+        self.calibrations = calibrations
         self._settings_path = settings_path
         self._persist = persist
         self.setWindowTitle("Posture Companion")
@@ -187,8 +197,10 @@ class MainWindow(QMainWindow):
         device = device or self.device_picker.device()
         self.device_picker.set_device(device)
         self._update_settings(device=device)
+        calibration = self.calibrations.load(device)
         config = EngineConfig(
             device=device,
+            calibration=calibration,
             alerts=alert_config_from_settings(self.settings),
             record=self.record_button.isChecked(),
             db_path=self.settings.database_path(),
@@ -199,7 +211,11 @@ class MainWindow(QMainWindow):
         self._on_link(LinkEvent(LinkState.CONNECTING, device))
         self.session.start(config)
         self.connect_button.setText("Disconnect")
-        self._quick_calibration()
+        if calibration is None:
+            self._quick_calibration()
+        else:
+            when = calibration.created or "earlier"
+            self.status_bar.showMessage(f"Using the calibration made {when}", 10_000)
 
     def _quick_calibration(self, seconds: float = 3.0) -> None:
         """Take the first seconds of sitting upright as 0° so the plot means something at once.
@@ -353,7 +369,15 @@ class MainWindow(QMainWindow):
         if not self.session.running:
             QMessageBox.information(self, "Calibrate", "Connect to a sensor first.")
             return
-        CalibrationWizard(self.session, self.session_engine(), parent=self).open()
+        wizard = CalibrationWizard(self.session, self.session_engine(), parent=self)
+        wizard.calibrated.connect(self._save_calibration)
+        wizard.open()
+
+    def _save_calibration(self, calibration: Calibration) -> None:
+        try:
+            self.calibrations.save(calibration)
+        except OSError as exc:
+            logger.warning("cannot store the calibration: %s", exc)
 
     def open_settings(self) -> None:
         from host.gui.settings_dialog import SettingsDialog

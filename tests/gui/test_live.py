@@ -1,0 +1,107 @@
+"""The window against the real engine and the simulated sensor (no fakes in between)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PyQt6.QtCore import QTimer
+from pytestqt.qtbot import QtBot
+
+from calibration.model import Calibration
+from host.gui.main_window import MainWindow
+from host.gui.wizard import CalibrationWizard
+from host.settings import Settings
+from host.transports.base import LinkState
+
+
+class _Quiet:
+    def notify(self, title: str, message: str, *, sound: bool, tray: bool) -> None:
+        pass
+
+
+@pytest.fixture
+def window(qtbot: QtBot, tmp_path: Path) -> Iterator[MainWindow]:
+    settings = Settings(tolerance_deg=10.0, delay_s=3.0, db_path=str(tmp_path / "db.sqlite3"))
+    win = MainWindow(settings, tmp_path / "settings.toml", notifier=_Quiet(), persist=False)
+    qtbot.addWidget(win)
+    win.show()
+    yield win
+    win.close()  # stops and joins the engine thread
+    assert not win.session.running
+
+
+def test_connects_plots_and_alerts(qtbot: QtBot, window: MainWindow) -> None:
+    window.connect_device("sim:slouching?speed=20")
+    qtbot.waitUntil(lambda: window.link_state is LinkState.CONNECTED, timeout=5000)
+    qtbot.waitUntil(lambda: window.plot.points_plotted > 300, timeout=5000)
+    # The preamble's 35° forward-bend hold (12-16 s) exceeds 10° for more than 3 s.
+    qtbot.waitUntil(window.banner.isVisible, timeout=8000)
+    assert window.alerts_seen
+    assert window.alerts_seen[0].peak_deg > 10.0
+    assert window.indicator.angle_label.text() != "–°"  # quick calibration took effect
+    window.snooze(15)
+    assert not window.banner.isVisible()
+    assert "snoozed" in window.alert_state_label.text()
+
+
+def test_sensor_vanishing_shows_reconnecting_without_freezing(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    states: list[str] = []
+    window.bridge.link_changed.connect(lambda event: states.append(window.link_label.text()))
+    gaps: list[float] = []
+    last = [time.monotonic()]
+
+    def tick() -> None:
+        now = time.monotonic()
+        gaps.append(now - last[0])
+        last[0] = now
+
+    timer = QTimer()
+    timer.timeout.connect(tick)
+    timer.start(10)
+    window.connect_device("sim:upright_sitting?speed=5&link_loss_every_s=4&link_loss_duration_s=2")
+    qtbot.waitUntil(lambda: any(s.startswith("reconnecting…") for s in states), timeout=10_000)
+    qtbot.waitUntil(lambda: window.link_state is LinkState.CONNECTED, timeout=10_000)
+    timer.stop()
+    # The GUI thread kept processing events the whole time.
+    assert max(gaps) < 0.5, f"GUI stalled for {max(gaps):.2f} s"
+
+
+@pytest.mark.xfail(
+    not hasattr(__import__("host.link").link.SensorLink, "channel"),
+    reason="Engine.request_pose reads SensorLink.channel, which SensorLink does not have yet",
+    strict=True,
+)
+def test_wizard_completes_against_the_simulator(qtbot: QtBot, window: MainWindow) -> None:
+    window.connect_device("sim:guided?speed=20")
+    qtbot.waitUntil(lambda: window.link_state is LinkState.CONNECTED, timeout=5000)
+    wizard = CalibrationWizard(
+        window.session, window.session_engine(), countdown_s=0, parent=window
+    )
+    qtbot.addWidget(wizard)
+    done: list[Calibration] = []
+    wizard.calibrated.connect(done.append)
+    wizard.show()
+    wizard.next()  # intro -> upright
+    wizard.upright_page.start_capture()
+    qtbot.waitUntil(wizard.upright_page.isComplete, timeout=8000)
+    wizard.next()
+    wizard.forward_page.start_capture()
+    qtbot.waitUntil(
+        lambda: wizard.forward_page.isComplete() or bool(wizard.forward_page.error_text),
+        timeout=8000,
+    )
+    assert wizard.forward_page.error_text == ""
+    wizard.next()  # -> summary (six-position not chosen)
+    assert wizard.currentPage() is wizard.summary_page
+    assert "0°" in wizard.summary.text()
+    wizard.accept()
+    assert len(done) == 1
+    assert done[0].method == "neutral+forward"
+    assert done[0].forward_bend_deg is not None
+    assert done[0].forward_bend_deg > 15.0
+    qtbot.waitUntil(lambda: window.session_engine().calibration is done[0], timeout=3000)
