@@ -26,6 +26,7 @@ TRANSITION = int(Activity.TRANSITION)
 SITTING = int(Activity.SITTING)
 STANDING = int(Activity.STANDING)
 UNKNOWN = int(Activity.UNKNOWN)
+_EPS_S = 1e-6
 
 
 def skip(policy: AlertPolicy, posture: PostureBlock, i: int) -> int:
@@ -57,7 +58,9 @@ def skip(policy: AlertPolicy, posture: PostureBlock, i: int) -> int:
         ),
         default=math.inf,
     )
-    limit = n if deadline == math.inf else int(np.searchsorted(t, deadline, side="left"))
+    # Samples at or just before a deadline take the per-sample path, so rounding of "t - since"
+    # against "since + wait" can never let the fast path skip a sample the rules would act on.
+    limit = n if deadline == math.inf else int(np.searchsorted(t, deadline - _EPS_S, side="left"))
     if limit <= i:
         return i
     j = i
@@ -72,7 +75,7 @@ def skip(policy: AlertPolicy, posture: PostureBlock, i: int) -> int:
         j = end
         width *= 4
     if j > i:
-        _bulk(policy, posture, i, j)
+        _bulk(policy, posture, i, j, slouch_case)
     return j
 
 
@@ -81,7 +84,7 @@ def _slouch_case(policy: AlertPolicy) -> str | None:
     if ep is None:
         return None if policy._in_zone else "out"
     if not policy._in_zone:
-        return None
+        return "returning"  # a return inside the grace time: the episode may still resume
     if ep.handled:
         return "held"
     if policy.config.mode == "threshold" and policy._training is None:
@@ -93,6 +96,11 @@ def _slouch_deadline(policy: AlertPolicy) -> float | None:
     ep = policy._episode
     if ep is None:
         return None
+    if not policy._in_zone:
+        grace_end = ep.last_in_s + policy.config.grace_s
+        if ep.alerted_at_s is not None:
+            return min(grace_end, ep.alerted_at_s + policy.config.ignored_after_s)
+        return grace_end
     if ep.alerted_at_s is not None:
         return ep.alerted_at_s + policy.config.ignored_after_s
     if not ep.handled:
@@ -111,14 +119,14 @@ def _idle(
     act = p.activity[a:b]
     nan = np.isnan(f)
     walking = act == WALKING
-    if slouch_case == "out":
+    if slouch_case in ("out", "returning"):
         idle: npt.NDArray[np.bool_] = nan | walking | (f <= cfg.enter_above_deg)
     else:
         idle = nan | (~walking & (f >= cfg.clear_below_deg))
     if cfg.stillness_s is not None:
         ref = policy._still_ref
         if ref is None or policy._still_since is None:
-            idle &= nan
+            idle &= nan | walking  # walking keeps the clock stopped; anything else starts it
         else:
             lat = policy._lateral[a:b]
             calm = (
@@ -147,7 +155,7 @@ def _idle(
     return idle
 
 
-def _bulk(policy: AlertPolicy, p: PostureBlock, a: int, b: int) -> None:
+def _bulk(policy: AlertPolicy, p: PostureBlock, a: int, b: int, slouch_case: str) -> None:
     policy._last_t = float(p.t_s[b - 1])
     f = p.flexion_deg[a:b]
     finite = np.flatnonzero(~np.isnan(f))
@@ -155,6 +163,6 @@ def _bulk(policy: AlertPolicy, p: PostureBlock, a: int, b: int) -> None:
         return
     policy._last_flexion = float(f[finite[-1]])
     ep = policy._episode
-    if ep is not None:
+    if ep is not None and slouch_case in ("held", "counting"):
         ep.last_in_s = float(p.t_s[a + finite[-1]])
         ep.peak_deg = max(ep.peak_deg, float(np.max(f[finite])))

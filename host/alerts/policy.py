@@ -336,10 +336,13 @@ class AlertPolicy:
 
     def _stillness(self, t: float, f: float, lat: float, act: int, out: list[Alert]) -> None:
         cfg = self.config
+        if act == WALKING:  # moving: the stillness clock restarts when walking stops
+            self._still_ref = self._still_since = None
+            self._still_deferred = False
+            return
         ref = self._still_ref
         if (
-            act == WALKING
-            or ref is None
+            ref is None
             or abs(f - ref[0]) > cfg.stillness_change_deg
             or abs(lat - ref[1]) > cfg.stillness_change_deg
         ):
