@@ -154,7 +154,8 @@ class TiltFilter:
             rows = np.arange(acc.shape[0] - m, acc.shape[0])
             history[rows < last] = acc[last]
         self._history = history
-        return np.sqrt(np.einsum("ij,ij->i", diff, diff)) * (self.rate_hz / m)
+        jerk: FloatArray = np.sqrt(np.einsum("ij,ij->i", diff, diff)) * (self.rate_hz / m)
+        return jerk
 
     def _filter(self, x: FloatArray, gains: FloatArray, seeds: npt.NDArray[np.bool_]) -> FloatArray:
         """``y_k = (1-g_k) y_{k-1} + g_k x_k`` per column, in closed form segment by segment.
