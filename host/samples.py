@@ -97,6 +97,7 @@ class StreamStatistics:
     gaps: int = 0
     missing_samples: int = 0
     saturated_packets: int = 0
+    stream_restarts: int = 0
 
 
 @dataclass(slots=True)
@@ -113,6 +114,8 @@ class SampleAssembler:
     _next_seq: int | None = None  # unwrapped sequence number expected next
     _last_tick: int | None = None  # unwrapped tick of the last sample delivered
     _first_tick: int = 0
+    _seq_offset: int = 0  # our unwrapped seq = the device's unwrapped seq + this (after restarts)
+    _restart_t_s: float | None = None  # set by restart(): where the next packet's time goes
     _offsets_s: FloatArray = field(init=False)  # k / rate_hz for k = 0..MAX_SAMPLES_PER_PACKET-1
 
     def __post_init__(self) -> None:
@@ -128,6 +131,32 @@ class SampleAssembler:
         self.config = config
         self._offsets_s = _INDEX * (config.tick_hz / config.rate_hz) / config.tick_hz
 
+    def restart(self, t_s: float | None = None) -> None:
+        """Treat the next packet as the start of a new device stream (the device was reset).
+
+        A device that lost power starts its sequence and tick counters again at 0; without this
+        its samples would look like an old replay and be dropped. Sequence numbers keep counting
+        up from :attr:`next_seq` and times continue from ``t_s`` (e.g. derived from a TIME_SYNC);
+        by default one sample period after the last delivered sample, since the outage's length
+        is unknown here. :meth:`push` does this by itself when a packet lies further back than
+        any replay could reach (more than the device's buffer); a link that detects the reset
+        earlier (docs/protocol.md §7) should call it with the right time.
+        """
+        self._restart_t_s = self._last_t_s() + 1.0 / self.config.rate_hz if t_s is None else t_s
+
+    def _last_t_s(self) -> float:
+        if self._last_tick is None:
+            return -1.0 / self.config.rate_hz  # so the default restart time is 0
+        return (self._last_tick - self._first_tick) / self.config.tick_hz
+
+    def _begin_stream(self, packet: DataPacket, t_s: float) -> tuple[int, int]:
+        """Start a new stream segment at ``packet``: its first sample gets time ``t_s``."""
+        self._restart_t_s = None
+        next_seq = self._next_seq if self._next_seq is not None else packet.seq
+        self._seq_offset = next_seq - packet.seq
+        self._first_tick = packet.tick - round(t_s * self.config.tick_hz)
+        return next_seq, packet.tick
+
     def push(self, packet: DataPacket) -> SampleBlock | None:
         """Convert one packet; returns None when it held nothing new (a pure duplicate).
 
@@ -142,24 +171,26 @@ class SampleAssembler:
         n = len(packet)
         ticks_per_sample = cfg.tick_hz / cfg.rate_hz
         skip = 0
-        if self._next_seq is None:
-            seq0 = packet.seq
-            tick0 = self._first_tick = packet.tick
+        if self._next_seq is None or self._restart_t_s is not None:
+            seq0, tick0 = self._begin_stream(packet, self._restart_t_s or 0.0)
         else:
-            seq0 = _nearest(packet.seq, self._next_seq)
-            # Predict the tick from the sequence distance, so an outage longer than half the
-            # tick period (35.8 min at 1 MHz) still unwraps to the right lap.
-            last_tick = self._last_tick if self._last_tick is not None else self._first_tick
-            expected = last_tick + (seq0 - (self._next_seq - 1)) * ticks_per_sample
-            tick0 = _nearest(packet.tick, round(expected))
-            if seq0 > self._next_seq:
-                missing = seq0 - self._next_seq
-                stats.gaps += 1
-                stats.missing_samples += missing
-                self.gaps.append(Gap(seq0, missing, (tick0 - self._first_tick) / cfg.tick_hz))
-            elif seq0 < self._next_seq:
-                skip = min(n, self._next_seq - seq0)
-                stats.duplicate_samples += skip
+            device_next = self._next_seq - self._seq_offset
+            seq0 = _nearest(packet.seq, device_next) + self._seq_offset
+            if self._next_seq - seq0 > cfg.buffer_capacity + MAX_SAMPLES_PER_PACKET:
+                # Further back than any replay can reach: the device was reset.
+                stats.stream_restarts += 1
+                seq0, tick0 = self._begin_stream(packet, self._last_t_s() + 1.0 / cfg.rate_hz)
+            else:
+                tick0 = self._unwrap_tick(packet.tick, seq0, ticks_per_sample)
+                if seq0 > self._next_seq:
+                    missing = seq0 - self._next_seq
+                    stats.gaps += 1
+                    stats.missing_samples += missing
+                    t_s = (tick0 - self._first_tick) / cfg.tick_hz
+                    self.gaps.append(Gap(seq0, missing, t_s))
+                elif seq0 < self._next_seq:
+                    skip = min(n, self._next_seq - seq0)
+                    stats.duplicate_samples += skip
         if skip >= n:
             return None
         if packet.saturated:
@@ -176,6 +207,13 @@ class SampleAssembler:
         self._last_tick = round(tick0 + (n - 1) * ticks_per_sample)
         stats.samples += n - skip
         return SampleBlock(self._offsets_s[skip:n] + t0_s, accel, gyro, _INDEX[skip:n] + seq0)
+
+    def _unwrap_tick(self, tick: int, seq0: int, ticks_per_sample: float) -> int:
+        # Predict the tick from the sequence distance, so an outage longer than half the tick
+        # period (35.8 min at 1 MHz) still unwraps to the right lap.
+        last_tick = self._last_tick if self._last_tick is not None else self._first_tick
+        last_seq = self._next_seq - 1 if self._next_seq is not None else seq0
+        return _nearest(tick, round(last_tick + (seq0 - last_seq) * ticks_per_sample))
 
 
 def _nearest(raw: int, reference: int) -> int:

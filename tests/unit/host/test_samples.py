@@ -231,3 +231,46 @@ def test_block_slice_and_concatenate() -> None:
     assert empty.accel_m_s2.shape == (0, 3)
     no_gyro = SampleBlock(block.t_s, block.accel_m_s2)
     assert SampleBlock.concatenate([block, no_gyro]).gyro_rad_s is None
+
+
+def test_device_reset_is_detected_and_its_samples_kept() -> None:
+    """After a power loss the device counts from 0 again: far behind any possible replay."""
+    asm = SampleAssembler(config())
+    asm.push(packet(500_000))
+    after_reset = asm.push(packet(0, tick0=-500_000 * TPS + 777))
+    assert after_reset is not None
+    assert after_reset.seq is not None
+    np.testing.assert_array_equal(after_reset.seq, np.arange(500_005, 500_010))
+    # the outage length is unknown here: time continues one sample period later
+    np.testing.assert_allclose(after_reset.t_s, 0.05 + np.arange(5) / RATE_HZ, atol=1e-9)
+    np.testing.assert_allclose(after_reset.accel_m_s2[:, 0], np.arange(5) * ACCEL_SCALE)
+    following = asm.push(packet(5, tick0=-500_000 * TPS + 777))
+    assert following is not None
+    assert following.seq is not None
+    np.testing.assert_array_equal(following.seq, np.arange(500_010, 500_015))
+    np.testing.assert_allclose(following.t_s, 0.10 + np.arange(5) / RATE_HZ, atol=1e-9)
+    stats = asm.statistics
+    assert (stats.stream_restarts, stats.duplicate_samples, stats.gaps) == (1, 0, 0)
+
+
+def test_a_replay_within_the_buffer_is_not_a_reset() -> None:
+    asm = SampleAssembler(config())  # buffer of 60 000 samples
+    for k in range(0, 70_000, 5):
+        asm.push(packet(k))
+    assert asm.push(packet(70_000 - 60_000, replayed=True)) is None
+    assert asm.statistics.stream_restarts == 0
+
+
+def test_explicit_restart_places_the_new_stream_in_time() -> None:
+    asm = SampleAssembler(config())
+    asm.restart(t_s=2.0)  # before any packet: where the first one goes
+    first = asm.push(packet(40))
+    assert first is not None
+    assert first.t_s[0] == pytest.approx(2.0)
+    asm.restart(t_s=100.0)  # the link learnt from TIME_SYNC that the device was reset
+    block = asm.push(packet(3, tick0=999))
+    assert block is not None
+    assert block.seq is not None
+    np.testing.assert_array_equal(block.seq, np.arange(45, 50))
+    np.testing.assert_allclose(block.t_s, 100.0 + np.arange(5) / RATE_HZ, atol=1e-9)
+    assert asm.statistics.stream_restarts == 0  # counted only when detected here
