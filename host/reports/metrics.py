@@ -207,17 +207,28 @@ def _runs(
 
 
 def _shifts(flex: npt.NDArray[np.float32], threshold_deg: float) -> npt.NDArray[np.intp]:
-    """Indices where flexion moved > threshold from the level it last settled at."""
+    """Indices where flexion moved > threshold from the level it last settled at (NaN skipped).
+
+    Searches window by window with numpy: shifts are rare (a few per minute at most), so the
+    Python loop runs once per shift, not once per second.
+    """
     out: list[int] = []
-    anchor = math.nan
-    for i, v in enumerate(flex.tolist()):
-        if v != v:  # NaN: no estimate, keep the anchor
-            continue
-        if anchor != anchor:
-            anchor = v
-        elif abs(v - anchor) > threshold_deg:
-            out.append(i)
-            anchor = v
+    ok = np.flatnonzero(np.isfinite(flex))
+    if ok.size == 0:
+        return np.zeros(0, np.intp)
+    anchor = float(flex[ok[0]])
+    pos, n, window = int(ok[0]) + 1, len(flex), 256
+    with np.errstate(invalid="ignore"):
+        while pos < n:
+            hit = np.flatnonzero(np.abs(flex[pos : pos + window] - anchor) > threshold_deg)
+            if hit.size == 0:
+                pos += window
+                window = min(window * 2, 65536)
+                continue
+            j = pos + int(hit[0])
+            out.append(j)
+            anchor = float(flex[j])
+            pos, window = j + 1, 256
     return np.asarray(out, np.intp)
 
 

@@ -286,9 +286,9 @@ def build_html(r: ReportInput, image_src: dict[str, str]) -> str:
             _key_figures(r),
             fig(
                 "timeline",
-                "Trunk flexion, 1-minute means, over ISO 11226 bands: blue < 0° "
-                "(backward), green 0–20° (acceptable), amber 20–60° (time-limited), "
-                "red > 60° (not acceptable).",
+                "Trunk flexion (means over the interval in the title), over ISO 11226 "
+                "bands: blue < 0° (backward), green 0–20° (acceptable), "
+                "amber 20–60° (time-limited), red > 60° (not acceptable).",
             ),
             fig("zones", "Share of valid time per ISO 11226 zone and per posture zone."),
             _eva(r),

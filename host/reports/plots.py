@@ -84,18 +84,20 @@ def _export(widget: Any, height_px: int) -> QImage:
     return image
 
 
-def _minute_means(data: SessionData) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
-    """Per-minute mean flexion at epoch seconds, with NaN breaks across gaps."""
+def _bin_means(
+    data: SessionData, bin_s: int
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """Mean flexion per ``bin_s`` seconds at epoch seconds, with NaN breaks across gaps."""
     s = data.summaries
     if len(s) == 0:
         return np.zeros(0), np.zeros(0)
-    minute = s.sec // 60
+    minute = s.sec // bin_s
     edges = np.concatenate(([0], np.flatnonzero(np.diff(minute)) + 1))
     flex = s.flexion_deg.astype(np.float64)
     ok = np.isfinite(flex)
     with np.errstate(invalid="ignore"):
         mean = np.add.reduceat(np.where(ok, flex, 0.0), edges) / np.add.reduceat(ok * 1.0, edges)
-    x = data.started_at.timestamp() + minute[edges] * 60.0 + 30.0
+    x = data.started_at.timestamp() + (minute[edges] + 0.5) * bin_s
     # break the line where minutes are missing
     breaks = np.flatnonzero(np.diff(minute[edges]) > 1) + 1
     x_out: npt.NDArray[np.float64] = np.insert(x, breaks, np.nan).astype(np.float64)
@@ -103,17 +105,25 @@ def _minute_means(data: SessionData) -> tuple[npt.NDArray[np.float64], npt.NDArr
     return x_out, y_out
 
 
-def plot_timeline(
-    sessions: list[SessionData], title: str = "Trunk flexion (1-min means)"
-) -> QImage:
+def timeline_bin_s(sessions: list[SessionData]) -> int:
+    """Averaging interval of the timeline, s: 1 min, longer when that would exceed ~1500 points
+    (a month of 1-min points is unreadable at print size and slow to stroke)."""
+    seconds = sum(len(d.summaries) for d in sessions)
+    return int(60 * max(1, -(-seconds // (1500 * 60))))
+
+
+def plot_timeline(sessions: list[SessionData]) -> QImage:
     """Flexion over time with the ISO 11226 zone bands behind it."""
     import pyqtgraph as pg
+
+    bin_s = timeline_bin_s(sessions)
+    title = f"Trunk flexion ({bin_s // 60}-min means)"
 
     height = 560
     widget, item = _plot(title, height, {"bottom": pg.DateAxisItem(orientation="bottom")})
     xs, ys = [], []
     for data in sorted(sessions, key=lambda d: d.started_at):
-        x, y = _minute_means(data)
+        x, y = _bin_means(data, bin_s)
         xs += [x, np.array([np.nan])]
         ys += [y, np.array([np.nan])]
     x = np.concatenate(xs) if xs else np.zeros(0)
