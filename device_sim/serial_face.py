@@ -115,7 +115,9 @@ class SerialFace:
             server.close()
             await server.wait_closed()
             self.port = f"socket://127.0.0.1:{self._tcp_port}"
-        await self._plug()
+        p = self.peripheral
+        if not (p.link_fault_active() or not p.reachable()):
+            await self._plug()
         self._clock = asyncio.create_task(self._run_clock(), name="serial-face-clock")
         return self.port
 
