@@ -35,6 +35,7 @@ FloatArray = npt.NDArray[np.float64]
 # nominal mounting (docs/protocol.md): body x = -z_sensor, body y = +y_sensor, body z = +x_sensor
 NOMINAL_R_BS: Mat3 = ((0.0, 0.0, -1.0), (0.0, 1.0, 0.0), (1.0, 0.0, 0.0))
 _SMALL = 16  # blocks up to this size take the scalar path in to_body
+_PIECE = 8192  # rows per piece in vectorised loops (fits the temporaries in L2)
 
 
 class CalibrationFormatError(ValueError):
@@ -101,15 +102,19 @@ class Calibration:
                 ],
                 dtype=np.float64,
             ).reshape(n, 3)
-        ux = up_sensor[:, 0]
-        uy = up_sensor[:, 1]
-        uz = up_sensor[:, 2]
-        # written out rather than a matmul so that the result never depends on the block size
-        # (BLAS may sum in a different order for different shapes): live == offline bit for bit
         out = np.empty_like(up_sensor)
-        out[:, 0] = r[0, 0] * ux + r[0, 1] * uy + r[0, 2] * uz
-        out[:, 1] = r[1, 0] * ux + r[1, 1] * uy + r[1, 2] * uz
-        out[:, 2] = r[2, 0] * ux + r[2, 1] * uy + r[2, 2] * uz
+        # written out rather than a matmul so that the result never depends on the block size
+        # (BLAS may sum in a different order for different shapes): live == offline bit for bit;
+        # in cache-sized pieces, with the same arithmetic per element
+        for start in range(0, n, _PIECE):
+            u = up_sensor[start : start + _PIECE]
+            ux = u[:, 0]
+            uy = u[:, 1]
+            uz = u[:, 2]
+            part = out[start : start + _PIECE]
+            part[:, 0] = r[0, 0] * ux + r[0, 1] * uy + r[0, 2] * uz
+            part[:, 1] = r[1, 0] * ux + r[1, 1] * uy + r[1, 2] * uz
+            part[:, 2] = r[2, 0] * ux + r[2, 1] * uy + r[2, 2] * uz
         return out
 
     def angles(self, up_sensor: FloatArray) -> tuple[FloatArray, FloatArray]:
@@ -122,9 +127,14 @@ class Calibration:
             ``(flexion_deg, lateral_deg)``, each (N,): forward flexion positive, lateral bend to
             the wearer's right positive, 0 in the calibrated neutral posture.
         """
-        body = self.to_body(up_sensor)
-        flexion_deg = np.degrees(np.arcsin(np.clip(-body[:, 0], -1.0, 1.0)))
-        lateral_deg = np.degrees(np.arctan2(body[:, 1], body[:, 2]))
+        n = up_sensor.shape[0]
+        flexion_deg = np.empty(n)
+        lateral_deg = np.empty(n)
+        for start in range(0, n, _PIECE):
+            body = self.to_body(up_sensor[start : start + _PIECE])
+            stop = start + body.shape[0]
+            flexion_deg[start:stop] = np.degrees(np.arcsin(np.clip(-body[:, 0], -1.0, 1.0)))
+            lateral_deg[start:stop] = np.degrees(np.arctan2(body[:, 1], body[:, 2]))
         return flexion_deg, lateral_deg
 
     def correct_accel(self, accel_m_s2: FloatArray) -> FloatArray:

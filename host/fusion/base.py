@@ -36,6 +36,7 @@ GAP_FACTOR = 2.5
 RESEED_GAP_S = 0.5
 # blocks up to this size take the scalar fast path in quat_to_up (same arithmetic, less overhead)
 _SMALL = 16
+_PIECE = 8192  # rows per piece in vectorised loops (fits the temporaries in L2)
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -124,14 +125,18 @@ def quat_to_up(quat: FloatArray) -> FloatArray:
             ],
             dtype=np.float64,
         ).reshape(n, 3)
-    w = quat[:, 0]
-    x = quat[:, 1]
-    y = quat[:, 2]
-    z = quat[:, 3]
-    up = np.empty((quat.shape[0], 3))
-    up[:, 0] = 2.0 * (x * z - w * y)
-    up[:, 1] = 2.0 * (y * z + w * x)
-    up[:, 2] = 1.0 - 2.0 * (x * x + y * y)
+    up = np.empty((n, 3))
+    # cache-sized pieces: a day of samples would otherwise stream every temporary through RAM
+    for start in range(0, n, _PIECE):
+        q = quat[start : start + _PIECE]
+        w = q[:, 0]
+        x = q[:, 1]
+        y = q[:, 2]
+        z = q[:, 3]
+        part = up[start : start + _PIECE]
+        part[:, 0] = 2.0 * (x * z - w * y)
+        part[:, 1] = 2.0 * (y * z + w * x)
+        part[:, 2] = 1.0 - 2.0 * (x * x + y * y)
     return up
 
 
