@@ -229,7 +229,13 @@ class SimDevice:
             buffer_overflowed=self._overflowed,
             buffer_fill=self._buffer_fill(),
             tick=self.tick_now(),
-            error=DeviceError.LOW_BATTERY if battery < 10 else DeviceError.NONE,
+            error=(
+                DeviceError.LOW_BATTERY
+                if battery < 10
+                else DeviceError.BUFFER_OVERFLOW
+                if self._overflowed
+                else DeviceError.NONE
+            ),
         )
 
     def tick_now(self) -> int:
@@ -240,7 +246,8 @@ class SimDevice:
         return max(self._floor, self._produced - self._capacity)
 
     def _buffer_fill(self) -> int:
-        return max(0, self._produced - max(self._send_seq, self._oldest()))
+        """Samples currently held (docs/protocol.md §8.2)."""
+        return self._produced - self._oldest()
 
     # ------------------------------------------------------------------ link-level faults
 
@@ -364,6 +371,13 @@ class SimDevice:
 
     def _produce(self, target: int) -> None:
         stream = self._streams[-1]
+        skip = target - self._capacity - self._produced
+        if skip > 0:
+            # a long jump: samples that would be overwritten before anyone could read them are
+            # never rendered (hours of link-down time stay cheap)
+            if self._send_seq < self._produced + skip and not self._streaming:
+                self._overflowed = True
+            self._produced += skip
         while self._produced < target:
             i = self._produced - stream.first_seq
             block, offset = divmod(i, BLOCK)

@@ -279,28 +279,37 @@ class ImuModel:
         )
 
     def _gyro_bias(self, stream: _Stream, block: int, dt: float) -> FloatArray:
-        """Bias over the block: fixed offset + random walk continued from the previous block."""
+        """Bias over the block: fixed offset + random walk continued from the previous block.
+
+        Each block's walk is a Brownian bridge to an end point drawn first, so skipping over
+        blocks (a device left alone for hours) costs one draw per block and gives the same
+        path as rendering every block.
+        """
         walk_sd = math.radians(self.error_model.gyro_bias_walk_dps_rts) * math.sqrt(dt)
         if walk_sd == 0:
-            return self.device.gyro_bias_rad_s
+            fixed: FloatArray = self.device.gyro_bias_rad_s
+            return fixed
         start = stream.walk_state.get(block)
         if start is None:
-            # blocks are normally rendered in order; otherwise walk forward from the last known
             known = [b for b in stream.walk_state if b < block]
             b0 = max(known) if known else 0
             state = stream.walk_state.get(b0, self.device.gyro_bias_rad_s.copy())
             for b in range(b0, block):
-                r = np.random.default_rng(
-                    np.random.SeedSequence([self.seed, 0xD41F, stream.index, b])
-                )
-                state = state + r.normal(0.0, walk_sd, (BLOCK, 3)).sum(axis=0)
+                state = state + self._walk_rng(stream, b).normal(0.0, walk_sd * math.sqrt(BLOCK), 3)
                 stream.walk_state[b + 1] = state
             start = state
-            stream.walk_state[block] = start
-        walk_rng = np.random.default_rng(
+        rng = self._walk_rng(stream, block)
+        total = rng.normal(0.0, walk_sd * math.sqrt(BLOCK), 3)
+        path = np.cumsum(rng.normal(0.0, walk_sd, (BLOCK, 3)), axis=0)
+        frac = (np.arange(1, BLOCK + 1) / BLOCK)[:, None]
+        bridge: FloatArray = start + path - frac * (path[-1] - total)
+        stream.walk_state[block + 1] = start + total
+        if len(stream.walk_state) > 64:  # keep the map small in long sessions
+            for old in sorted(stream.walk_state)[:-32]:
+                del stream.walk_state[old]
+        return bridge
+
+    def _walk_rng(self, stream: _Stream, block: int) -> np.random.Generator:
+        return np.random.default_rng(
             np.random.SeedSequence([self.seed, 0xD41F, stream.index, block])
         )
-        steps = walk_rng.normal(0.0, walk_sd, (BLOCK, 3))
-        path = start + np.cumsum(steps, axis=0)
-        stream.walk_state[block + 1] = path[-1]
-        return path
