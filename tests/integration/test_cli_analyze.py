@@ -297,3 +297,28 @@ def test_simulated_desk_day_with_random_mount(tmp_path: Path) -> None:
     lat_rmse = float(np.sqrt(np.mean((got[:, 2] - want[:, 1]) ** 2)))
     assert flex_rmse < 1.0, flex_rmse
     assert lat_rmse < 1.5, lat_rmse
+
+
+@pytest.mark.parametrize("gyro", [True, False], ids=["gyro", "gyroless"])
+def test_device_sim_desk_day_random_mount(tmp_path: Path, gyro: bool) -> None:
+    """The project's simulator (device_sim) → CSV → calibrate → analyze vs its truth CSV."""
+    generate = pytest.importorskip("device_sim.generate").generate
+    truth_mod = pytest.importorskip("device_sim.truth")
+    generated = generate("desk_day", seed=7, minutes=4, gyro=gyro, random_mount=True)
+    day, truth = tmp_path / "day.csv", tmp_path / "truth.csv"
+    write_csv(day, generated.samples)
+    truth_mod.write_truth_csv(truth, generated.truth)
+    cal, out = tmp_path / "cal.json", tmp_path / "out.csv"
+    assert (
+        main(["calibrate", str(day), "--neutral", "2:8", "--forward", "12:16", "-o", str(cal)]) == 0
+    )
+    assert main(["analyze", str(day), "-o", str(out), "--calibration", str(cal)]) == 0
+    names = truth.read_text().partition("\n")[0].split(",")
+    cols = [names.index("flexion_deg"), names.index("lateral_deg")]
+    want = np.genfromtxt(truth, delimiter=",", skip_header=1, usecols=cols)
+    _, got = _read_out(out)
+    assert got.shape[0] == want.shape[0] == len(generated.samples)
+    flex_rmse = float(np.sqrt(np.mean((got[:, 1] - want[:, 0]) ** 2)))
+    lat_rmse = float(np.sqrt(np.mean((got[:, 2] - want[:, 1]) ** 2)))
+    assert flex_rmse < (0.6 if gyro else 1.5), flex_rmse
+    assert lat_rmse < (0.6 if gyro else 1.5), lat_rmse
