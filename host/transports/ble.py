@@ -105,9 +105,11 @@ def _translate(exc: BaseException, what: str) -> TransportError:
             f"{what}: permission denied ({exc}); on Linux add your user to the 'bluetooth' "
             "group and log in again"
         )
-    if isinstance(exc, FileNotFoundError | ConnectionRefusedError) and "dbus" in str(exc).lower():
+    if isinstance(exc, FileNotFoundError | ConnectionRefusedError):
+        # bleak could not even reach the system bus: no D-Bus / BlueZ on this machine
         return BluetoothUnavailableError(
-            f"{what}: cannot reach BlueZ over D-Bus ({exc}); is bluetoothd running?"
+            f"{what}: cannot reach BlueZ over D-Bus ({exc}); is Bluetooth (bluetoothd) "
+            "installed and running? Without hardware: posture-sim serve --face ble"
         )
     if isinstance(exc, BleakDeviceNotFoundError) or type(exc).__name__ == "BleakNotFoundError":
         return ConnectError(f"{what}: sensor not found; {_NOT_FOUND_ADVICE}")
