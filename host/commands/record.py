@@ -129,7 +129,7 @@ async def _calibrate(engine: Engine, seconds: float) -> None:
 
     for attempt in range(1, 4):
         print(f"calibrating: sit upright and still for {seconds:.0f} s", file=sys.stderr)
-        await engine.request_pose("upright")
+        # no request_pose: every simulator scenario starts with 10 s upright and still anyway
         block = await engine.capture(seconds)
         try:
             calibration = fit_mounting(block, None, device=engine.config.device)

@@ -167,3 +167,24 @@ def test_console_script_import_prints_only_the_id(
     )
     assert bad.returncode == 2
     assert "--neutral" in bad.stderr
+
+
+def test_record_from_the_simulator(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    db = str(tmp_path / "live.db")
+    code, out, err = _run(
+        capsys, "record", "--device", "sim:desk_day?speed=40", "--duration", "3", "--db", db
+    )
+    assert code == 0, err
+    sid = int(out.strip())
+    from host.recording.store import SessionStore
+
+    with SessionStore.open(Path(db)) as store:
+        info = store.session(sid)
+        assert info.ended_at is not None
+        assert info.n_samples > 2000  # ≥ 20 s of 100 Hz data at 40× in 3 s, minus start-up
+        assert len(store.samples(sid)) == info.n_samples
+        kinds = {e.kind for e in store.events(sid)}
+        assert {"link", "calibration"} <= kinds
+        s = store.summaries(sid)
+        assert len(s) >= info.duration_s - 1
+        assert np.isfinite(s.flexion_deg).mean() > 0.5  # calibrated after the first 5 s
