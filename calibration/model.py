@@ -128,6 +128,12 @@ class Calibration:
             the wearer's right positive, 0 in the calibrated neutral posture.
         """
         n = up_sensor.shape[0]
+        if n <= _PIECE:  # the common live case: no piece loop, no extra allocations
+            body = self.to_body(up_sensor)
+            return (
+                np.degrees(np.arcsin(np.clip(-body[:, 0], -1.0, 1.0))),
+                np.degrees(np.arctan2(body[:, 1], body[:, 2])),
+            )
         flexion_deg = np.empty(n)
         lateral_deg = np.empty(n)
         for start in range(0, n, _PIECE):
