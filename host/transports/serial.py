@@ -112,7 +112,7 @@ class SerialChannel:
         loop = asyncio.get_running_loop()
         try:
             self._fd = port.fileno()
-        except (AttributeError, NotImplementedError, serial.SerialException):
+        except (AttributeError, OSError, serial.SerialException):  # io.UnsupportedOperation
             self._fd = None
         if self._fd is not None:
             loop.add_reader(self._fd, self._on_readable)
