@@ -68,6 +68,11 @@ HANDLING_POSES: dict[str, tuple[float, float, float]] = {
 }
 
 
+_Counts = tuple[
+    npt.NDArray[np.int16], npt.NDArray[np.int16], npt.NDArray[np.int64], npt.NDArray[np.bool_]
+]
+
+
 def _identity(seed: int) -> tuple[str, str]:
     digest = hashlib.sha256(f"posture-sim-{seed}".encode()).digest()
     name = f"PostureSim-{digest[0]:02X}{digest[1]:02X}"
@@ -148,9 +153,7 @@ class SimDevice:
         self._ring_gyro = np.zeros((n, 3), np.int16)
         self._ring_tick = np.zeros(n, np.int64)
         self._ring_sat = np.zeros(n, bool)
-        self._cache: OrderedDict[tuple[int, int], tuple[npt.NDArray[np.float64], ...]] = (
-            OrderedDict()
-        )
+        self._cache: OrderedDict[tuple[int, int], _Counts] = OrderedDict()
         self._link_up = True
         self._streaming = False
         self._send_seq = 0  # next sample of the live stream to send
@@ -357,13 +360,18 @@ class SimDevice:
 
     # ------------------------------------------------------------------ sampling
 
-    def _block(self, stream: _Stream, block: int) -> tuple[npt.NDArray[np.float64], ...]:
+    def _block(self, stream: _Stream, block: int) -> _Counts:
+        """A rendered block as the device stores it: counts at the current ranges, ticks."""
         key = (stream.index, block)
         cached = self._cache.get(key)
         if cached is None:
             r = self.imu.render(stream, block)
-            gyro = r.gyro_rad_s if r.gyro_rad_s is not None else np.zeros_like(r.accel_m_s2)
-            cached = (r.accel_m_s2, gyro, r.ticks.astype(np.float64))
+            accel, saturated = quantise(r.accel_m_s2, self._accel_scale)
+            gyro = np.zeros_like(accel)
+            if r.gyro_rad_s is not None:
+                gyro, gyro_saturated = quantise(r.gyro_rad_s, self._gyro_scale)
+                saturated |= gyro_saturated
+            cached = (accel, gyro, r.ticks, saturated)
             self._cache[key] = cached
             while len(self._cache) > 4:
                 self._cache.popitem(last=False)
@@ -382,18 +390,19 @@ class SimDevice:
             i = self._produced - stream.first_seq
             block, offset = divmod(i, BLOCK)
             take = min(target - self._produced, BLOCK - offset)
-            accel, gyro, ticks = self._block(stream, block)
+            accel, gyro, ticks, saturated = self._block(stream, block)
             rows = slice(offset, offset + take)
-            a, sat_a = quantise(accel[rows], self._accel_scale)
-            g, sat_g = quantise(gyro[rows], self._gyro_scale)
-            idx = np.arange(self._produced, self._produced + take) % self._capacity
-            self._ring_accel[idx] = a
-            self._ring_gyro[idx] = g
-            self._ring_tick[idx] = ticks[rows].astype(np.int64)
-            self._ring_sat[idx] = sat_a | (sat_g if self.imu.gyro else False)
+            start = self._produced % self._capacity
+            if start + take <= self._capacity:  # the common case: one contiguous slice
+                ring = slice(start, start + take)
+            else:
+                ring = np.arange(self._produced, self._produced + take) % self._capacity  # type: ignore[assignment]
+            self._ring_accel[ring] = accel[rows]
+            self._ring_gyro[ring] = gyro[rows]
+            self._ring_tick[ring] = ticks[rows]
+            self._ring_sat[ring] = saturated[rows]
             self._produced += take
-            lost = self._oldest() - self._send_seq
-            if lost > 0 and not self._streaming:
+            if self._oldest() > self._send_seq and not self._streaming:
                 if not self._overflowed:
                     logger.warning("%s: buffer overflow, oldest unsent samples lost", self.name)
                 self._overflowed = True
