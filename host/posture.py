@@ -287,8 +287,8 @@ class PostureTracker:
         # runs of such samples are few (one per boundary approach), so loop over them.
         idx = np.flatnonzero(ambiguous)
         breaks = np.diff(idx) > 1
-        starts = idx[np.r_[True, breaks]]
-        stops = idx[np.r_[breaks, True]] + 1
+        starts = idx[np.concatenate(([True], breaks))]
+        stops = idx[np.concatenate((breaks, [True]))] + 1
         lo, hi = lower.tolist(), upper.tolist()
         for start, stop in zip(starts.tolist(), stops.tolist(), strict=True):
             prev = self._s.zone if start == 0 else int(out[start - 1])
@@ -304,7 +304,9 @@ class PostureTracker:
             return np.zeros(0)
         s = self._s
         first_changed = s.zone_since_s is None or int(zone[0]) != s.zone
-        changed = np.r_[first_changed, zone[1:] != zone[:-1]]
+        changed = np.empty(n, dtype=bool)
+        changed[0] = first_changed
+        np.not_equal(zone[1:], zone[:-1], out=changed[1:])
         entry = np.where(changed, np.arange(n), 0)
         np.maximum.accumulate(entry, out=entry)
         since = t_s[entry]
@@ -332,7 +334,7 @@ class PostureTracker:
         if f is None or start >= n:
             return out
         previous = s.last_t_s if s.last_t_s is not None else float(t_s[start])
-        dt = np.diff(np.r_[previous, t_s[start:]])
+        dt = np.diff(t_s[start:], prepend=previous)
         gaps = (np.flatnonzero(dt > _GAP_PERIODS / f.rate_hz) + start).tolist()
         bounds = [start, *gaps, n]
         for a, b in itertools.pairwise(bounds):
@@ -393,11 +395,11 @@ class PostureTracker:
             env[:, 0] >= cfg.walk_min_fraction * env[:, 1]
         )
         fast = self._tilt_rate_deg_s(up, f) > cfg.transition_rate_deg_s
-        vertical = np.einsum("ij,ij->i", accel, np.nan_to_num(up)) - _G_M_S2
+        vertical = np.einsum("ij,ij->i", accel, _finite(up)) - _G_M_S2
         return self._decide(t_s, candidate, fast, vertical)
 
     def _tilt_rate_deg_s(self, up: FloatArray, f: _Filters) -> FloatArray:
-        clean = np.nan_to_num(up, nan=0.0)
+        clean = _finite(up)
         if f.z_tilt is None:
             f.z_tilt = signal.lfilter_zi(*f.tilt)[:, None] * clean[0][None, :]
         smooth, f.z_tilt = signal.lfilter(*f.tilt, clean, axis=0, zi=f.z_tilt)
@@ -431,8 +433,8 @@ class PostureTracker:
             self._run(t_s, a, b, bool(candidate[a]), bool(fast[a]), vertical, out)
         s = self._s
         keep = round(_PREROLL_S * (s.filters.rate_hz if s.filters else 100.0))
-        s.recent_acc = np.r_[s.recent_acc, vertical][-keep:]
-        s.recent_t = np.r_[s.recent_t, t_s][-keep:]
+        s.recent_acc = np.concatenate((s.recent_acc, vertical))[-keep:]
+        s.recent_t = np.concatenate((s.recent_t, t_s))[-keep:]
         return out
 
     def _run(
@@ -505,8 +507,8 @@ class PostureTracker:
             if not s.transition_acc:
                 # the rise starts before the trunk tilts fast enough: include a pre-roll
                 keep = round(_PREROLL_S * (s.filters.rate_hz if s.filters else 100.0))
-                s.transition_acc.append(np.r_[s.recent_acc, vertical[:p]][-keep:])
-                s.transition_t.append(np.r_[s.recent_t, t_s[:p]][-keep:])
+                s.transition_acc.append(np.concatenate((s.recent_acc, vertical[:p]))[-keep:])
+                s.transition_t.append(np.concatenate((s.recent_t, t_s[:p]))[-keep:])
             s.transition_acc.append(vertical[p:q])
             s.transition_t.append(t_s[p:q])
             s.transition_samples += q - p
@@ -531,6 +533,12 @@ class PostureTracker:
         logger.debug("transition ended at %.2f s: net vertical travel %+.2f m", t[-1], travel)
 
 
+def _finite(values: FloatArray) -> FloatArray:
+    """``values`` with NaN replaced by 0 (no copy when there is none)."""
+    nan = np.isnan(values)
+    return np.where(nan, 0.0, values) if nan.any() else values
+
+
 def _net_travel_m(t_s: FloatArray, accel_vertical_m_s2: FloatArray) -> float:
     """Net vertical displacement over a movement that starts and ends at rest, metres.
 
@@ -541,7 +549,7 @@ def _net_travel_m(t_s: FloatArray, accel_vertical_m_s2: FloatArray) -> float:
         return 0.0
     dt = np.diff(t_s)
     mid = 0.5 * (accel_vertical_m_s2[1:] + accel_vertical_m_s2[:-1])
-    v = np.r_[0.0, np.cumsum(mid * dt)]
+    v = np.concatenate(([0.0], np.cumsum(mid * dt)))
     span = t_s[-1] - t_s[0]
     v = v - v[-1] * (t_s - t_s[0]) / span
     return float(np.sum(0.5 * (v[1:] + v[:-1]) * dt))

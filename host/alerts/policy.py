@@ -25,6 +25,7 @@ __all__ = ["AlertPolicy"]
 logger = logging.getLogger(__name__)
 
 DOSE_UNIT = 1_000_000_000  # exposure in integer nano-doses: exact, chunk-independent sums
+_FAST_MIN_SAMPLES = 32  # blocks at least this long use the fast path
 _MAX_STEP_S = 1.0  # a longer time step (a gap) adds at most this much exposure or dwell
 HOUR_S = 3600.0
 DAY_S = 86400.0
@@ -168,14 +169,18 @@ class AlertPolicy:
             return []
         t = posture.t_s.tolist()
         f = posture.flexion_deg.tolist()
-        lateral = np.nan_to_num(posture.lateral_deg, nan=0.0)
+        lateral = posture.lateral_deg
+        if np.isnan(lateral).any():
+            lateral = np.where(np.isnan(lateral), 0.0, lateral)
         self._lateral = lateral  # the fast path reads it too
         lat = lateral.tolist()
         act = posture.activity.tolist()
         out: list[Alert] = []
         i = 0
+        # Small live blocks are cheaper to step than to scan with array operations.
+        fast = self._fast and n >= _FAST_MIN_SAMPLES
         while i < n:
-            if self._fast:
+            if fast:
                 j = self._skip(posture, i)
                 if j > i:
                     i = j
