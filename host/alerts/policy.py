@@ -323,6 +323,9 @@ class AlertPolicy:
         if self._last_training_t is not None and t - self._last_training_t < cfg.training_min_gap_s:
             return  # wait: keeps counting while the slouch lasts
         ep.handled = True
+        if self._paused or self._snooze_until is not None:
+            self._stats.add("dropped_paused" if self._paused else "dropped_snoozed")
+            return
         progress = min(1.0, max(0.0, (t - tr.start_s) / tr.duration_s))
         tr.credit += 1.0 - (1.0 - cfg.training_final_fraction) * progress
         if tr.credit < 1.0:

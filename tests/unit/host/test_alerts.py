@@ -329,6 +329,14 @@ def test_training_gives_quick_feedback_that_fades() -> None:
     assert [a.kind for a in after] == ["slouch"]
 
 
+def test_training_feedback_respects_a_snooze() -> None:
+    policy = AlertPolicy(AlertConfig(stillness_s=None, sitting_s=None))
+    policy.start_training(0.0, 600.0)
+    policy.snooze(100.0)
+    alerts = policy.update(stream([(10, 0), (15, 25), (90, 0), (15, 25)]))
+    assert [round(a.t_s) for a in alerts] == [120]
+
+
 def test_seconds_until_alert_counts_down() -> None:
     policy = AlertPolicy(SIMPLE)
     assert policy.seconds_until_alert() is None
