@@ -71,19 +71,25 @@ def synthesize(
 
 
 def desk_day(hours: float = 8.0, seed: int = 0) -> list[Segment]:
-    """A plausible office day: sitting bouts at various flexions, breaks standing and walking."""
+    """A plausible office day of exactly ``hours``: sitting bouts at various flexions, breaks
+    standing and walking (the last segment is cut to fit)."""
     rng = np.random.default_rng(seed)
     segments: list[Segment] = []
-    total = 0.0
-    while total < hours * 3600.0:
-        bout_min = float(rng.choice([12.0, 25.0, 40.0, 75.0]))
-        left = bout_min * 60.0
+    total, limit = 0.0, hours * 3600.0
+
+    def add(segment: Segment) -> None:
+        nonlocal total
+        d = min(segment.duration_s, limit - total)
+        if d > 0:
+            segments.append(Segment(d, segment.activity, segment.flexion_deg))
+            total += d
+
+    while total < limit:
+        left = float(rng.choice([12.0, 25.0, 40.0, 75.0])) * 60.0
         while left > 0:
             d = float(min(left, rng.uniform(60.0, 600.0)))
-            flex = float(rng.choice([2.0, 8.0, 15.0, 25.0, 35.0, 50.0]))
-            segments.append(Segment(d, SITTING, flex))
+            add(Segment(d, SITTING, float(rng.choice([2.0, 8.0, 15.0, 25.0, 35.0, 50.0]))))
             left -= d
-        segments.append(Segment(float(rng.uniform(60, 240)), STANDING, 3.0))
-        segments.append(Segment(float(rng.uniform(60, 300)), WALKING, 5.0))
-        total = sum(s.duration_s for s in segments)
+        add(Segment(float(rng.uniform(60, 240)), STANDING, 3.0))
+        add(Segment(float(rng.uniform(60, 300)), WALKING, 5.0))
     return segments

@@ -27,7 +27,7 @@ PREAMBLE = [
 
 @pytest.fixture(scope="module")
 def recording(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, np.ndarray]:
-    segments = PREAMBLE + desk_day(hours=0.25, seed=5)
+    segments = PREAMBLE + desk_day(hours=0.12, seed=5)
     samples, posture = synthesize(segments, rate_hz=50.0, seed=5)
     path = tmp_path_factory.mktemp("rec") / "day.csv"
     write_csv(path, samples)
@@ -146,9 +146,11 @@ def test_damaged_database_exit_code_and_others_readable(
     assert _run(capsys, "sessions", "--db", str(good))[0] == 0
 
 
-def test_console_script_import_prints_only_the_id(
-    tmp_path: Path, recording: tuple[Path, np.ndarray]
-) -> None:
+def test_console_script_import_prints_only_the_id(tmp_path: Path) -> None:
+    samples, _ = synthesize([*PREAMBLE, Segment(40.0, SITTING, 25.0)], rate_hz=50.0)
+    small = tmp_path / "small.csv"
+    write_csv(small, samples)
+    recording = (small, None)
     exe = Path(sys.executable).parent / "posture"
     result = subprocess.run(
         [str(exe), "import", str(recording[0]), "--neutral", "2:8", "--db", str(tmp_path / "x.db")],
