@@ -183,7 +183,7 @@ def bench_live_window(seconds: float) -> list[dict[str, object]]:
         window.resize(1200, 720)
         window.show()
         window.connect_device("sim:desk_day?speed=1")
-        _pump(app, 3.0)  # connect, calibrate, warm up
+        _pump(app, 5.0)  # connect, calibrate (3 s of sensor time), warm up
         paints0, cpu0, wall0 = window.plot.paint_count, time.process_time(), time.perf_counter()
         window.plot.latencies_s.clear()
         _pump(app, seconds)

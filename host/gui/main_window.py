@@ -27,7 +27,7 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
-from calibration.model import Calibration
+from calibration.model import NOMINAL_R_BS, Calibration
 from calibration.store import CalibrationStore
 from host.alerts import Alert
 from host.engine import EngineConfig
@@ -200,7 +200,9 @@ class MainWindow(QMainWindow):
         calibration = self.calibrations.load(device)
         config = EngineConfig(
             device=device,
-            calibration=calibration,
+            # Until the quick calibration lands (3 s of sensor time), assume the documented
+            # nominal mounting so angles show from the first sample instead of nothing.
+            calibration=calibration or _nominal_calibration(device),
             alerts=alert_config_from_settings(self.settings),
             record=self.record_button.isChecked(),
             db_path=self.settings.database_path(),
@@ -262,7 +264,7 @@ class MainWindow(QMainWindow):
 
     def _on_frame(self, frame: LiveFrame) -> None:
         self.plot.show_frame(frame)
-        if not self._plotted_any:
+        if not self._plotted_any and self.plot.points_plotted:
             self._plotted_any = True
             self.first_sample_plotted.emit()
         self._last_t_s = float(frame.t_s[-1])
@@ -411,3 +413,13 @@ class MainWindow(QMainWindow):
         self.bridge.stop()
         self.session.stop()
         super().closeEvent(event)
+
+
+def _nominal_calibration(device: str) -> Calibration:
+    """The documented lumbar mounting (docs/protocol.md) as a provisional calibration."""
+    return Calibration(
+        neutral_up_sensor=(1.0, 0.0, 0.0),
+        r_body_sensor=NOMINAL_R_BS,
+        device=device,
+        method="nominal",
+    )

@@ -93,7 +93,13 @@ class FlexionPlot(pg.PlotWidget):  # type: ignore[misc]  # pyqtgraph is untyped
             curve.setDownsampling(auto=True, method="peak")
             curve.setClipToView(True)
             curve.setSkipFiniteCheck(True)
-        self.threshold_line = pg.InfiniteLine(angle=0, pen=THRESHOLD_PEN, movable=False)
+        self.threshold_line = pg.InfiniteLine(
+            angle=0,
+            pen=THRESHOLD_PEN,
+            movable=False,
+            label="alert above {value:.0f}°",
+            labelOpts={"position": 0.06, "color": "#c0392b", "anchors": [(0, 1), (0, 1)]},
+        )
         self.threshold_line.setZValue(5)
         item.addItem(self.threshold_line)
 
@@ -135,8 +141,10 @@ class FlexionPlot(pg.PlotWidget):  # type: ignore[misc]  # pyqtgraph is untyped
             x_min, flexion, lateral = x_min[finite], flexion[finite], lateral[finite]
         self.flexion_curve.setData(x_min, flexion)
         self.lateral_curve.setData(x_min, lateral)
-        self.points_plotted = int(frame.t_s.size)
-        self._awaiting_paint.extend(frame.arrivals)
+        self.points_plotted = int(flexion.size)
+        if flexion.size:
+            # Only blocks that are drawn have a sample-to-screen latency (not uncalibrated ones).
+            self._awaiting_paint.extend(frame.arrivals)
         self._fit_view(float(frame.t_s[-1] - frame.t_s[0]))
 
     def _fit_view(self, span_s: float) -> None:

@@ -89,8 +89,9 @@ class PostureIndicator(QFrame):
             self.detail_label.setText(f"not calibrated yet\n{detail}")
         else:
             side = "right" if lateral_deg > 0 else "left"
+            bend = f"side bend {abs(lateral_deg):.0f}° {side}" if abs(lateral_deg) >= 1 else ""
             self.angle_label.setText(f"{flexion_deg:+.0f}°")
-            self.detail_label.setText(f"side bend {abs(lateral_deg):.0f}° {side}\n{detail}")
+            self.detail_label.setText(f"{bend}\n{detail}" if bend else detail)
         self.set_colour(style.colour)
 
 
