@@ -48,6 +48,7 @@ GRAVITY_M_S2 = 9.80665
 _CHUNK = 256
 _MAX_ALPHA = 0.5
 _JERK_BASELINE_S = 0.05
+_NO_INDEX = np.zeros(0, np.intp)
 
 
 class TiltFilter:
@@ -115,7 +116,7 @@ class TiltFilter:
             seeds[0] = True
         else:
             seeds[0] = t_s[0] - self._last_t_s > self.reseed_gap_s
-        if n > 1:
+        if n > 1 and float(t_s[-1] - t_s[0]) > self.reseed_gap_s:  # else no step can be a gap
             seeds[1:] = np.diff(t_s) > self.reseed_gap_s
         jerk = self._jerk(acc, seeds)
         dev = np.abs(np.sqrt(np.einsum("ij,ij->i", acc, acc)) - GRAVITY_M_S2)
@@ -140,9 +141,9 @@ class TiltFilter:
         """``|a_k - a_{k-m}| / (m·Δt)``; after a (re)seed the baseline is the seed sample."""
         m = self._lag
         history = np.tile(acc[0], (m, 1)) if self._history is None else self._history
-        ext = np.vstack((history, acc))
+        ext = np.concatenate((history, acc))
         base = ext[: acc.shape[0]].copy()  # ext[k] is a_{k-m}
-        seed_idx = np.flatnonzero(seeds)
+        seed_idx = np.flatnonzero(seeds) if seeds.any() else _NO_INDEX
         for s in seed_idx:
             base[s : s + m] = acc[s]
         diff = acc - base
@@ -165,8 +166,10 @@ class TiltFilter:
         """
         n = x.shape[0]
         out = np.empty_like(x)
-        gains = gains.copy()
-        gains[seeds] = 0.0  # a seed sample starts a chunk with y_base = x, so y = x exactly
+        any_seeds = bool(seeds.any())
+        if any_seeds:
+            gains = gains.copy()
+            gains[seeds] = 0.0  # a seed sample starts a chunk with y_base = x, so y = x exactly
         log_keep = np.log1p(-gains)
         i = 0
         while i < n:
@@ -178,12 +181,15 @@ class TiltFilter:
                 self._log_decay = np.zeros(x.shape[1])
                 self._sum = np.zeros(x.shape[1])
             stop = min(n, i + _CHUNK - self._pos)
-            later_seeds = np.flatnonzero(seeds[i + 1 : stop])
-            if later_seeds.size:
-                stop = i + 1 + int(later_seeds[0])
-            logs = np.cumsum(np.vstack((self._log_decay, log_keep[i:stop])), axis=0)[1:]
+            if any_seeds:
+                later_seeds = np.flatnonzero(seeds[i + 1 : stop])
+                if later_seeds.size:
+                    stop = i + 1 + int(later_seeds[0])
+            logs = np.cumsum(np.concatenate((self._log_decay[None, :], log_keep[i:stop])), axis=0)[
+                1:
+            ]
             terms = gains[i:stop] * np.exp(-logs) * x[i:stop]
-            sums = np.cumsum(np.vstack((self._sum, terms)), axis=0)[1:]
+            sums = np.cumsum(np.concatenate((self._sum[None, :], terms)), axis=0)[1:]
             seg = np.exp(logs) * (self._y_base + sums)
             out[i:stop] = seg
             self._log_decay = logs[-1].copy()
