@@ -199,17 +199,18 @@ class SimChannel:
                 await self._wakeup.wait()
                 continue
             device = self.device
-            target = min(device.next_due_s(), device.next_link_fault_s(device.t_s))
-            if device.duration_s is not None:
-                target = min(target, device.duration_s)
+            due = device.next_due_s()
             if self.speed == 0:
-                if math.isinf(target):
+                if math.isinf(due):
+                    # virtual time only moves when something is due: an idle device waits for
+                    # a command instead of racing ahead to its next scheduled fault
                     await self._wakeup.wait()
                     continue
-                self._advance_to(
-                    max(target, device.t_s + _BATCH_S) if target < math.inf else target
-                )
+                self._advance_to(max(due, device.t_s + _BATCH_S))
                 continue
+            target = min(due, device.next_link_fault_s(device.t_s))
+            if device.duration_s is not None:
+                target = min(target, device.duration_s)
             timeout = None if math.isinf(target) else max(0.0, (target - self._now()) / self.speed)
             try:
                 async with asyncio.timeout(timeout):

@@ -224,3 +224,40 @@ def test_options_reach_the_device() -> None:
     assert config.buffer_capacity == 5000
     assert channel.device.seed == 5
     assert channel.speed == 1.0
+
+
+async def test_idle_virtual_time_does_not_race_to_the_next_fault() -> None:
+    channel = sim("sim:upright_sitting?speed=0&link_loss_every=60&link_loss_for=2")
+    await channel.connect()
+    with pytest.raises(TimeoutError):
+        async with asyncio.timeout(0.1):
+            await channel.receive()
+    assert channel.device.t_s == 0.0  # nothing was due, so no simulated time passed
+
+
+async def test_sensor_link_over_the_sim_channel_loses_nothing() -> None:
+    import random
+
+    from host.link import SensorLink
+    from host.samples import Gap, SampleBlock
+
+    link = SensorLink(
+        "sim:walking?speed=0&link_loss_every=45&link_loss_for=2",
+        backoff_initial_s=0.001,
+        backoff_max_s=0.01,
+        rng=random.Random(1),
+    )
+    samples, gaps = 0, 0
+    async with link:
+        async for item in link.stream():
+            if isinstance(item, SampleBlock):
+                samples += len(item)
+            elif isinstance(item, Gap):
+                gaps += 1
+            if samples >= 200 * 100:
+                break
+    stats = link.statistics()
+    assert gaps == 0
+    assert stats.missing_samples == 0
+    assert stats.link_losses >= 3
+    assert stats.replayed > 0
