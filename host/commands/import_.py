@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
+from collections.abc import Callable, Iterator
 from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -103,14 +105,44 @@ def _start_time(args: argparse.Namespace, samples: SampleBlock) -> datetime:
 
 def run(args: argparse.Namespace) -> int:
     """Import; prints the session id."""
+    if args.forward is not None and args.neutral is None:
+        raise ConfigError("--forward needs --neutral")
+    with _progress() as step:
+        sid = _import(args, step)
+    print(sid)
+    return 0
+
+
+@contextlib.contextmanager
+def _progress() -> Iterator[Callable[[str], None]]:
+    """A transient spinner on stderr (only on a terminal: stdout carries the session id)."""
+    if not sys.stderr.isatty():
+        yield lambda _text: None
+        return
+    from rich.console import Console
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        transient=True,
+        console=Console(stderr=True),
+        redirect_stdout=False,
+    ) as progress:
+        task = progress.add_task("reading", total=None)
+        yield lambda text: progress.update(task, description=text)
+
+
+def _import(args: argparse.Namespace, step: Callable[[str], None]) -> int:
+    """Analyse and store; returns the new session id."""
     from calibration.model import Calibration
     from calibration.procedures import auto_calibration, fit_mounting
     from host.alerts import AlertConfig, evaluate_recording
     from host.analysis import analyze
     from host.posture import PostureTracker
 
-    if args.forward is not None and args.neutral is None:
-        raise ConfigError("--forward needs --neutral")
+    step(f"reading {args.file}")
     recording = read_csv(args.file)
     for warning in recording.warnings:
         print(f"posture: warning: {warning}", file=sys.stderr)
@@ -137,11 +169,14 @@ def run(args: argparse.Namespace) -> int:
             "still upright stretch (use --neutral/--forward for a reliable zero)",
             file=sys.stderr,
         )
+    step(f"analysing {len(samples):,} samples (offline)")
     analysis = analyze(samples, calibration, offline=True)
     posture = PostureTracker().update(samples, analysis)
     alert_config = AlertConfig()
+    step("alerts the live engine would have raised")
     # alerts as the live engine would have raised them: on the causal (online) analysis
     alerts = evaluate_recording(samples, analyze(samples, calibration), alert_config)
+    step("storing")
     with open_store(args) as store:
         sid = store.create_session(
             device=device,
@@ -164,5 +199,4 @@ def run(args: argparse.Namespace) -> int:
             for alert in alerts:
                 store.add_event(sid, alert.t_s, "alert", alert.to_dict())
         store.end_session(sid)
-    print(sid)
-    return 0
+    return sid
