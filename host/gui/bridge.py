@@ -205,6 +205,10 @@ class EngineBridge(QObject):
         self._zone_seconds = {}
         self._last_t_s = None
 
+    def reset_zone_totals(self) -> None:
+        """Start the time-in-zone totals from zero (keeps the plot)."""
+        self._zone_seconds = {}
+
     def zone_seconds(self) -> dict[int, float]:
         return dict(self._zone_seconds)
 

@@ -12,6 +12,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from PyQt6.QtCore import Qt, pyqtSignal
 from PyQt6.QtGui import QCloseEvent
 from PyQt6.QtWidgets import (
@@ -31,7 +32,7 @@ from calibration.model import NOMINAL_R_BS, Calibration
 from calibration.store import CalibrationStore
 from host.alerts import Alert
 from host.engine import EngineConfig
-from host.errors import CalibrationError
+from host.errors import CalibrationError, PostureError
 from host.gui.bridge import EngineBridge, LiveFrame
 from host.gui.devices import DevicePicker
 from host.gui.notify import DesktopNotifier, Notifier
@@ -104,6 +105,8 @@ class MainWindow(QMainWindow):
         self._snooze_until_t_s: float | None = None
         self._paused = False
         self._plotted_any = False
+        self._today = _local_today()
+        self._today_baseline: dict[int, float] = {}
         self._build()
         self.notifier: Notifier = notifier or DesktopNotifier(self)
         self.bridge.frame_drained.connect(self._on_frame)
@@ -210,6 +213,8 @@ class MainWindow(QMainWindow):
         )
         self.plot.clear_data()
         self._plotted_any = False
+        self._today = _local_today()
+        self._today_baseline = recorded_zone_seconds(self.settings.database_path(), self._today)
         self._on_link(LinkEvent(LinkState.CONNECTING, device))
         self.session.start(config)
         self.connect_button.setText("Disconnect")
@@ -276,7 +281,16 @@ class MainWindow(QMainWindow):
         self.indicator.show_posture(
             style, float(frame.flexion_deg[-1]), float(frame.lateral_deg[-1]), detail
         )
-        self.zone_times.show_seconds(frame.zone_seconds)
+        today = _local_today()
+        if today != self._today:
+            # A new day: today's totals start from zero.
+            self._today = today
+            self._today_baseline = {}
+            self.bridge.reset_zone_totals()
+        totals = dict(self._today_baseline)
+        for code, seconds in frame.zone_seconds.items():
+            totals[code] = totals.get(code, 0.0) + seconds
+        self.zone_times.show_seconds(totals)
         self._update_alert_state(frame.seconds_to_alert)
 
     def _update_alert_state(self, seconds_to_alert: float | None) -> None:
@@ -423,3 +437,34 @@ def _nominal_calibration(device: str) -> Calibration:
         device=device,
         method="nominal",
     )
+
+
+def recorded_zone_seconds(db_path: Path | None, day: dt.date) -> dict[int, float]:
+    """Seconds per zone code in the sessions recorded on ``day`` (local), from the store.
+
+    Used as the baseline of "Today" so the totals survive restarts when recording is on. An
+    absent or unreadable database gives an empty baseline (viewing never creates one).
+    """
+    from host.recording.store import SessionStore, default_db_path
+
+    path = db_path or default_db_path()
+    if not path.exists():
+        return {}
+    totals: dict[int, float] = {}
+    try:
+        with SessionStore.open(path) as store:
+            for info in store.sessions():
+                if info.started_at.astimezone().date() != day:
+                    continue
+                codes, counts = np.unique(store.summaries(info.id).zone, return_counts=True)
+                for code, count in zip(codes.tolist(), counts.tolist(), strict=True):
+                    totals[int(code)] = totals.get(int(code), 0.0) + float(count)
+    except PostureError as exc:
+        logger.warning("cannot read today's sessions: %s", exc)
+        return {}
+    return totals
+
+
+def _local_today() -> dt.date:
+    """Today's date in the local time zone (the wearer's day)."""
+    return dt.datetime.now().astimezone().date()

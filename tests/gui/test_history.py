@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import stat
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,8 @@ from pytestqt.qtbot import QtBot
 
 from host.alerts import Alert
 from host.gui.history import HistoryTab
+from host.gui.main_window import recorded_zone_seconds
+from host.posture import Zone
 from host.recording.recorder import Recorder
 from host.recording.store import SessionStore
 from host.recording.synthetic import SITTING, WALKING, Segment, synthesize
@@ -61,3 +64,13 @@ def test_no_database_is_not_created(qtbot: QtBot, tmp_path: Path) -> None:
     assert tab.table.rowCount() == 0
     assert not (tmp_path / "none.sqlite3").exists()
     assert "No recordings" in tab.message.text()
+
+
+def test_today_baseline_from_recorded_sessions(db: Path, tmp_path: Path) -> None:
+    today = datetime.now().astimezone().date()
+    totals = recorded_zone_seconds(db, today)
+    assert sum(totals.values()) == pytest.approx(1020.0, abs=2.0)
+    assert totals[int(Zone.UPRIGHT)] == pytest.approx(720.0, abs=2.0)  # sitting + walking
+    assert totals[int(Zone.SLOUCHED)] == pytest.approx(300.0, abs=2.0)
+    assert recorded_zone_seconds(db, today - timedelta(days=1)) == {}
+    assert recorded_zone_seconds(tmp_path / "absent.sqlite3", today) == {}
