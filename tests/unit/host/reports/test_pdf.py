@@ -34,7 +34,8 @@ def _ppm(path: Path) -> np.ndarray:
 
 
 def _near(img: np.ndarray, color: np.ndarray, tol: int = 12) -> np.ndarray:
-    return np.all(np.abs(img.astype(int) - color) <= tol, axis=2)
+    near: np.ndarray = np.all(np.abs(img.astype(int) - color) <= tol, axis=2)
+    return near
 
 
 @pytest.fixture(scope="module")
