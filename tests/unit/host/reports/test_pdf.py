@@ -24,13 +24,15 @@ GREEN = np.array([0xA1, 0xD9, 0x9B])  # ISO 0-20° band
 LINE = np.array([0x08, 0x30, 0x6B])  # flexion trace
 
 
-def _ppm(path: Path) -> np.ndarray:
-    """Read a binary PPM (what pdftoppm writes without -png)."""
-    data = path.read_bytes()
-    parts = data.split(maxsplit=4)
-    assert parts[0] == b"P6"
-    w, h = int(parts[1]), int(parts[2])
-    return np.frombuffer(parts[4][: w * h * 3], np.uint8).reshape(h, w, 3)
+def _png(path: Path) -> np.ndarray:
+    """A PNG page as an (H, W, 3) uint8 array, decoded by Qt."""
+    from PyQt6.QtGui import QImage
+
+    image = QImage(str(path)).convertToFormat(QImage.Format.Format_RGB888)
+    assert not image.isNull(), path
+    w, h, stride = image.width(), image.height(), image.bytesPerLine()
+    raw = np.frombuffer(image.constBits().asstring(stride * h), np.uint8)
+    return raw.reshape(h, stride)[:, : w * 3].reshape(h, w, 3).copy()
 
 
 def _near(img: np.ndarray, color: np.ndarray, tol: int = 12) -> np.ndarray:
@@ -87,8 +89,8 @@ def test_pdf_text_pages_and_plots(report: tuple[ReportInput, Path]) -> None:
     assert "AA:BB" not in text  # pseudonymised: no Bluetooth address anywhere
     assert "<address removed>" in text
     assert "forward bend 35°" in text
-    subprocess.run(["pdftoppm", "-r", "60", str(pdf), str(tmp / "page")], check=True)
-    images = [_ppm(p) for p in sorted(tmp.glob("page-*.ppm"))]
+    subprocess.run(["pdftoppm", "-png", "-r", "60", str(pdf), str(tmp / "page")], check=True)
+    images = [_png(p) for p in sorted(tmp.glob("page-*.png"))]
     assert len(images) == pages
     # the timeline (first page with a green band) must carry the trace and vary inside the band box
     first = next(img for img in images if _near(img, GREEN).sum() > 500)
