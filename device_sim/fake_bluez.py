@@ -619,6 +619,7 @@ class FakeBluez:
             raise DBusError("org.bluez.Error.DoesNotExist", "Device does not exist")
         if device.connected:
             return
+        self._catch_up()  # judge reachability at the device's current time
         refuse = self._refusals_left > 0
         if refuse or p.refuses_connection() or p.link_fault_active() or not p.reachable():
             self._refusals_left -= int(refuse)
