@@ -18,6 +18,7 @@ UTC offset.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 from collections.abc import Iterable, Sequence
@@ -388,8 +389,9 @@ def _period(
     def in_days(d: int) -> bool:
         return days is None or d in days
 
+    @functools.cache
     def day_ord(label: str) -> int:
-        return date.fromisoformat(label).toordinal()
+        return date.fromisoformat(label).toordinal() if label else -1
 
     episodes = [e for x in sessions for e in x.episodes if in_days(day_ord(e.day))]
     n_a, n_d = len(cfg.eva_angle_edges_deg), len(cfg.eva_duration_edges_min) + 1
@@ -407,7 +409,7 @@ def _period(
         len(x.shifts_day) if day_list is None else int(np.isin(x.shifts_day, day_list).sum())
         for x in sessions
     )
-    alerts = [a for x in sessions for a in x.alerts if in_days(day_ord(a.day) if a.day else -1)]
+    alerts = [a for x in sessions for a in x.alerts if in_days(day_ord(a.day))]
     bout_edges = [e * 60.0 for e in cfg.bout_edges_min]
     hist_labels = _bin_labels(cfg.bout_edges_min, "min")
     hist = dict.fromkeys(hist_labels, 0)
@@ -472,13 +474,32 @@ def compute(sessions: Sequence[SessionData], config: MetricsConfig | None = None
     every = [(x, np.ones(len(x.data.summaries), bool)) for x in analysed]
     per_session = [_period(f"session {x.data.session_id}", [(x, m)], None, cfg) for x, m in every]
     all_days = sorted({int(d) for x in analysed for d in np.unique(x.day)})
-    days = [_period(_label(d), [(x, x.day == d) for x in analysed], {d}, cfg) for d in all_days]
+    # only the sessions that touch a day take part in it (a month is 30 sessions, not 900 masks)
+    touches = [set(np.unique(x.day).tolist()) for x in analysed]
+    days = [
+        _period(
+            _label(d),
+            [(x, x.day == d) for x, t in zip(analysed, touches, strict=True) if d in t],
+            {d},
+            cfg,
+        )
+        for d in all_days
+    ]
     weeks: dict[tuple[int, int], list[int]] = {}
     for d in all_days:
         iso = date.fromordinal(d).isocalendar()
         weeks.setdefault((iso.year, iso.week), []).append(d)
     week_stats = [
-        _period(f"{y}-W{w:02d}", [(x, np.isin(x.day, ds)) for x in analysed], set(ds), cfg)
+        _period(
+            f"{y}-W{w:02d}",
+            [
+                (x, np.isin(x.day, ds))
+                for x, t in zip(analysed, touches, strict=True)
+                if t & set(ds)
+            ],
+            set(ds),
+            cfg,
+        )
         for (y, w), ds in sorted(weeks.items())
     ]
     angle_labels = [
