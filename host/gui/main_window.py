@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import platformdirs
 from PyQt6.QtCore import Qt, pyqtSignal
 from PyQt6.QtGui import QCloseEvent
 from PyQt6.QtWidgets import (
@@ -35,7 +36,7 @@ from host.engine import EngineConfig
 from host.errors import CalibrationError, PostureError
 from host.gui.bridge import EngineBridge, LiveFrame
 from host.gui.devices import DevicePicker
-from host.gui.notify import DesktopNotifier, Notifier
+from host.gui.notify import DesktopNotifier, Notifier, write_chime
 from host.gui.plots import FlexionPlot
 from host.gui.session import EngineFactory, LiveSession, alert_config_from_settings
 from host.gui.widgets import AlertBanner, PostureIndicator, ZoneTimes, format_duration
@@ -108,7 +109,15 @@ class MainWindow(QMainWindow):
         self._today = _local_today()
         self._today_baseline: dict[int, float] = {}
         self._build()
-        self.notifier: Notifier = notifier or DesktopNotifier(self)
+        if notifier is None:
+            chime = platformdirs.user_cache_path("posture-companion") / "chime.wav"
+            try:
+                sound_file: Path | None = write_chime(chime)
+            except OSError as exc:
+                logger.info("no chime file (%s); alerts use the system beep", exc)
+                sound_file = None
+            notifier = DesktopNotifier(self, sound_file=sound_file)
+        self.notifier: Notifier = notifier
         self.bridge.frame_drained.connect(self._on_frame)
         self.bridge.link_changed.connect(self._on_link)
         self.bridge.alert_raised.connect(self._on_alert)

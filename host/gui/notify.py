@@ -9,14 +9,16 @@ one :class:`Notifier` interface so tests check the calls, not the OS effect.
 from __future__ import annotations
 
 import logging
+import wave
 from pathlib import Path
 from typing import Protocol
 
+import numpy as np
 from PyQt6.QtCore import QUrl
 from PyQt6.QtGui import QIcon
 from PyQt6.QtWidgets import QApplication, QSystemTrayIcon, QWidget
 
-__all__ = ["DesktopNotifier", "Notifier"]
+__all__ = ["DesktopNotifier", "Notifier", "write_chime"]
 
 logger = logging.getLogger(__name__)
 
@@ -49,10 +51,11 @@ class DesktopNotifier:
             self.tray.show()
         else:
             logger.info("no system tray here: alerts show in the window only")
+        self._sound_file = sound_file
         self._effect: object | None = None
-        if sound_file is not None:
-            self._effect = _load_sound(sound_file)
+        self._sound_checked = False  # QtMultimedia is loaded at the first sound, not at start-up
         self.notifications = 0
+        self.sounds = 0
 
     @property
     def has_tray(self) -> bool:
@@ -67,11 +70,36 @@ class DesktopNotifier:
         QApplication.alert(self._window, 0)
 
     def _play(self) -> None:
+        if not self._sound_checked:
+            self._sound_checked = True
+            if self._sound_file is not None:
+                self._effect = _load_sound(self._sound_file)
+        self.sounds += 1
         effect = self._effect
         if effect is not None:
             effect.play()  # type: ignore[attr-defined]
         else:
             QApplication.beep()
+
+
+def write_chime(path: Path, rate_hz: int = 22_050) -> Path:
+    """Write a soft two-tone chime (0.45 s, 16-bit mono WAV) to ``path`` if it is missing.
+
+    Generated rather than shipped, so the package carries no binary asset.
+    """
+    if path.exists():
+        return path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    t_s = np.arange(round(0.45 * rate_hz)) / rate_hz
+    tone = np.where(t_s < 0.2, np.sin(2 * np.pi * 660.0 * t_s), np.sin(2 * np.pi * 880.0 * t_s))
+    envelope = np.minimum(1.0, t_s / 0.01) * np.exp(-4.0 * t_s)  # no click, gentle decay
+    samples = (0.35 * 32767 * tone * envelope).astype("<i2")
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(rate_hz)
+        out.writeframes(samples.tobytes())
+    return path
 
 
 def _load_sound(path: Path) -> object | None:
