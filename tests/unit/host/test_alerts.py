@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
 import numpy.typing as npt
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from host.alerts import Alert, AlertConfig, AlertPolicy, iso11226_holding_time_s
 from host.errors import ConfigError
@@ -423,3 +426,47 @@ def test_live_decision_within_one_sample() -> None:
             assert block.t_s[i - 1] < 10.0 + 30.0 - 1e-9
             return
     pytest.fail("no alert")
+
+
+def test_walking_stops_the_stillness_clock() -> None:
+    cfg = AlertConfig(sitting_s=None)
+    block = stream([(1000, 3), (60, 3, Activity.WALKING), (1000, 3)])
+    assert run(cfg, block) == []  # 1000 s + 1000 s, never 30 min without moving
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    segments=st.lists(
+        st.tuples(
+            st.floats(0.2, 90.0),
+            st.floats(-25.0, 75.0),
+            st.sampled_from(list(Activity)),
+        ),
+        min_size=1,
+        max_size=40,
+    ),
+    mode=st.sampled_from(["threshold", "iso11226"]),
+    cuts=st.lists(st.integers(1, 3000), max_size=8),
+)
+def test_property_fast_path_and_chunking_match_stepping(
+    segments: list[tuple[float, float, Activity]], mode: str, cuts: list[int]
+) -> None:
+    cfg = AlertConfig(
+        mode=mode,
+        delay_s=20.0,
+        stillness_s=60.0,
+        sitting_s=120.0,
+        min_gap_s=30.0,
+        max_per_hour=5,
+        sitting_break_s=10.0,
+        ignored_after_s=15.0,
+    )
+    block = stream(list(segments), noise_deg=0.7)  # type: ignore[arg-type]
+    reference = run(cfg, block, fast=False)
+    assert run(cfg, block, fast=True) == reference
+    policy = AlertPolicy(cfg)
+    chunked: list[Alert] = []
+    bounds = sorted({0, len(block), *(c for c in cuts if c < len(block))})
+    for a, b in itertools.pairwise(bounds):
+        chunked += policy.update(chunk(block, a, b))
+    assert chunked == reference
