@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Sequence
 
 import numpy as np
 import numpy.typing as npt
@@ -20,7 +21,7 @@ DT = 1.0 / RATE_HZ
 
 
 def stream(
-    segments: list[tuple[float, float] | tuple[float, float, Activity]],
+    segments: Sequence[tuple[float, float] | tuple[float, float, Activity]],
     *,
     t0: float = 0.0,
     noise_deg: float = 0.0,
@@ -31,7 +32,7 @@ def stream(
     t = t0
     for seg in segments:
         dur, flex = seg[0], seg[1]
-        act = seg[2] if len(seg) == 3 else Activity.SITTING  # type: ignore[misc]
+        act = seg[2] if len(seg) == 3 else Activity.SITTING
         n = round(dur * RATE_HZ)
         t_parts.append(t + np.arange(n) * DT)
         f_parts.append(np.full(n, float(flex)))
@@ -461,7 +462,7 @@ def test_property_fast_path_and_chunking_match_stepping(
         sitting_break_s=10.0,
         ignored_after_s=15.0,
     )
-    block = stream(list(segments), noise_deg=0.7)  # type: ignore[arg-type]
+    block = stream(segments, noise_deg=0.7)
     reference = run(cfg, block, fast=False)
     assert run(cfg, block, fast=True) == reference
     policy = AlertPolicy(cfg)
