@@ -227,6 +227,11 @@ class SensorLink:
         """Human-readable name of the channel target."""
         return self._channel.description
 
+    @property
+    def channel(self) -> Channel:
+        """The channel this link supervises (e.g. to reach a simulator's ``request_pose``)."""
+        return self._channel
+
     async def __aenter__(self) -> SensorLink:
         return self
 
