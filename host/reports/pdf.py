@@ -79,12 +79,15 @@ def _deg(x: float) -> str:
     return "–" if math.isnan(x) else f"{x:.1f}°"
 
 
-def _table(rows: list[list[str]], header: list[str] | None = None) -> str:
-    out = ['<table border="0.5" cellspacing="0" cellpadding="3" width="100%">']
+def _table(rows: list[list[str]], header: list[str] | None = None, *, compact: bool = False) -> str:
+    """An HTML table; ``compact`` uses a smaller font and keeps cells on one line."""
+    style = ' style="font-size: 7.5pt; white-space: nowrap"' if compact else ""
+    out = [f'<table border="0.5" cellspacing="0" cellpadding="3" width="100%"{style}>']
     if header:
         out.append("<tr>" + "".join(f'<th bgcolor="#eeeeee">{h}</th>' for h in header) + "</tr>")
+    cell = '<td style="white-space: nowrap">' if compact else "<td>"
     for r in rows:
-        out.append("<tr>" + "".join(f"<td>{c}</td>" for c in r) + "</tr>")
+        out.append("<tr>" + "".join(f"{cell}{c}</td>" for c in r) + "</tr>")
     out.append("</table>")
     return "".join(out)
 
@@ -237,14 +240,16 @@ def _days(r: ReportInput) -> str:
         "valid",
         "sitting",
         "P50",
-        "> 20°",
+        "&gt; 20°",
         "episodes",
         "bouts",
         "shifts/15 min",
         "alerts corrected",
     ]
     return (
-        "<h2>Per day</h2>" + _table(rows, header) + "<p><small>* under 8 h valid wear</small></p>"
+        "<h2>Per day</h2>"
+        + _table(rows, header, compact=True)
+        + "<p><small>* under 8 h valid wear</small></p>"
     )
 
 
