@@ -53,6 +53,7 @@ class _State:
     dwell_s: float = 0.0
     seconds_to_alert: float | None = None
     link: str = "connecting…"
+    link_detail: str = ""
     device: str = ""
     battery_pct: int | None = None
     samples: int = 0
@@ -70,6 +71,7 @@ class LiveView(EngineListener):
 
     def __init__(self, title: str, stream: TextIO, statistics: object | None = None) -> None:
         self._title = title
+        self._stream = stream
         self._console = Console(file=stream, highlight=False)
         self._interactive = self._console.is_terminal
         self._state = _State()
@@ -92,7 +94,15 @@ class LiveView(EngineListener):
 
     def message(self, text: str) -> None:
         """Print a line above the live panel (prompts, calibration results)."""
-        self._console.print(text)
+        if self._interactive:
+            self._console.print(text)
+        else:
+            self._line(text)
+
+    def _line(self, text: str) -> None:
+        # Plain output for pipes and logs: one unwrapped line, flushed at once.
+        self._stream.write(text + "\n")
+        self._stream.flush()
 
     # ---------------------------------------------------------------- listener
 
@@ -115,7 +125,7 @@ class LiveView(EngineListener):
         line = f"{_clock(alert.t_s)}  ALERT {alert.kind}: {alert.reason}"
         self._state.alerts.append(line)
         if not self._interactive:
-            self._console.print(line)
+            self._line(line)
         self._refresh(force=True)
 
     def on_link(self, event: LinkEvent) -> None:
@@ -125,9 +135,10 @@ class LiveView(EngineListener):
             LinkState.RECONNECTING: "reconnecting…",
             LinkState.CLOSED: "closed",
         }[event.state]
-        self._state.link = label + (f" ({event.detail})" if event.detail else "")
+        self._state.link = label
+        self._state.link_detail = event.detail
         if not self._interactive:
-            self._console.print(f"link: {self._state.link}")
+            self._line(f"link: {label}" + (f" ({event.detail})" if event.detail else ""))
         self._refresh(force=True)
 
     def on_status(self, status: StatusMessage) -> None:
@@ -139,7 +150,7 @@ class LiveView(EngineListener):
             self._state.battery_pct = info.battery_pct
 
     def on_error(self, message: str) -> None:
-        self._console.print(f"[red]error:[/red] {message}")
+        self.message(f"error: {message}")
 
     # ---------------------------------------------------------------- drawing
 
@@ -153,7 +164,7 @@ class LiveView(EngineListener):
         s = self._state
         if not self._interactive and s.t_s - self._last_line_t_s >= 1.0:
             self._last_line_t_s = s.t_s
-            self._console.print(self._plain_line())
+            self._line(self._plain_line())
 
     def _plain_line(self) -> str:
         s = self._state
@@ -191,7 +202,8 @@ class LiveView(EngineListener):
         alert = "not counting" if s.seconds_to_alert is None else f"in {s.seconds_to_alert:.0f} s"
         table.add_row("Slouch alert", alert)
         battery = "" if s.battery_pct is None else f", battery {s.battery_pct} %"
-        table.add_row("Sensor", f"{s.device or '?'}: {s.link}{battery}")
+        detail = f" ({s.link_detail})" if s.link_detail else ""
+        table.add_row("Sensor", f"{s.device or '?'}: {s.link}{detail}{battery}")
         table.add_row("Link", self._stats_text())
         header = Text(f"Posture Companion — {self._title}   t = {s.t_s:.1f} s", style="bold")
         alerts = Text("\n".join(s.alerts) if s.alerts else "no alerts yet", style="yellow")

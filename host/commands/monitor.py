@@ -115,12 +115,18 @@ async def _main(
     calibrator = None
     if need_calibration and not args.no_calibrate:
         calibrator = asyncio.create_task(_quick_calibration(engine, view, args.calibrate_seconds))
+        calibrator.add_done_callback(lambda task: _report_failure(task, view))
     try:
         await runner
     finally:
         if calibrator is not None:
             calibrator.cancel()
             await asyncio.gather(calibrator, return_exceptions=True)
+
+
+def _report_failure(task: asyncio.Task[None], view: LiveView) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        view.message(f"calibration failed: {task.exception()}")
 
 
 async def _quick_calibration(engine: Engine, view: LiveView, seconds: float) -> None:
