@@ -19,7 +19,7 @@ from host.transports.base import LinkState
 _NEEDS_POSE = pytest.mark.xfail(
     not hasattr(__import__("host.link").link.SensorLink, "channel"),
     reason="Engine.request_pose reads SensorLink.channel, which SensorLink does not have yet",
-    strict=True,
+    run=False,  # it would only wait for its timeouts; runs as soon as the attribute exists
 )
 
 
