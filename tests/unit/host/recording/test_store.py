@@ -144,3 +144,32 @@ def test_recorder_commits_and_closes(tmp_path: Path) -> None:
         assert s.n_samples.tolist() == [100] * 5 + [50]
         assert [e.kind for e in store.events(sid)] == ["link", "gap"]
         assert store.session(sid).started_at <= datetime.now(UTC)
+
+
+def test_migration_to_a_new_version_keeps_data(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import host.recording.store as store_module
+
+    db = tmp_path / "s.sqlite3"
+    with SessionStore.open(db) as store:
+        sid = _fill(store, minutes=1)
+    v2 = (
+        "ALTER TABLE sessions ADD COLUMN note TEXT;"
+        "CREATE INDEX sessions_by_start ON sessions(started_at)"
+    )
+    monkeypatch.setattr(store_module, "MIGRATIONS", {**store_module.MIGRATIONS, 2: v2})
+    monkeypatch.setattr(store_module, "SCHEMA_VERSION", 2)
+    with SessionStore.open(db) as store:
+        assert store._db.execute("PRAGMA user_version").fetchone()[0] == 2
+        assert store.session(sid).n_samples == 6000
+        columns = [r[1] for r in store._db.execute("PRAGMA table_info(sessions)")]
+        assert "note" in columns
+    # a failing migration rolls back and leaves the database at its old version
+    monkeypatch.setattr(store_module, "MIGRATIONS", {**store_module.MIGRATIONS, 3: "NOT SQL"})
+    monkeypatch.setattr(store_module, "SCHEMA_VERSION", 3)
+    with pytest.raises(StoreError):
+        SessionStore.open(db)
+    con = sqlite3.connect(db)
+    assert con.execute("PRAGMA user_version").fetchone()[0] == 2
+    con.close()
