@@ -12,7 +12,7 @@ import pytest
 
 from host.errors import StoreError
 from host.recording.recorder import Recorder
-from host.recording.schema import SCHEMA_VERSION
+from host.recording.schema import MIGRATIONS, SCHEMA_VERSION
 from host.recording.store import SessionStore, UnknownSessionError
 from host.recording.synthetic import SITTING, STANDING, Segment, slice_posture, synthesize
 from host.transports.base import LinkEvent, LinkState
@@ -158,7 +158,7 @@ def test_migration_to_a_new_version_keeps_data(
         "ALTER TABLE sessions ADD COLUMN note TEXT;"
         "CREATE INDEX sessions_by_start ON sessions(started_at)"
     )
-    monkeypatch.setattr(store_module, "MIGRATIONS", {**store_module.MIGRATIONS, 2: v2})
+    monkeypatch.setattr(store_module, "MIGRATIONS", {**MIGRATIONS, 2: v2})
     monkeypatch.setattr(store_module, "SCHEMA_VERSION", 2)
     with SessionStore.open(db) as store:
         assert store._db.execute("PRAGMA user_version").fetchone()[0] == 2
@@ -166,7 +166,7 @@ def test_migration_to_a_new_version_keeps_data(
         columns = [r[1] for r in store._db.execute("PRAGMA table_info(sessions)")]
         assert "note" in columns
     # a failing migration rolls back and leaves the database at its old version
-    monkeypatch.setattr(store_module, "MIGRATIONS", {**store_module.MIGRATIONS, 3: "NOT SQL"})
+    monkeypatch.setattr(store_module, "MIGRATIONS", {**MIGRATIONS, 3: "NOT SQL"})
     monkeypatch.setattr(store_module, "SCHEMA_VERSION", 3)
     with pytest.raises(StoreError):
         SessionStore.open(db)
