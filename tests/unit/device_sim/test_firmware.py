@@ -8,7 +8,7 @@ import pytest
 from device_sim.faults import FaultConfig
 from device_sim.firmware import SimDevice
 from device_sim.generate import generate
-from device_sim.imu_model import GRAVITY_M_S2
+from device_sim.imu_model import GRAVITY_M_S2, ErrorModel
 from host.errors import ConfigError
 from host.protocol import (
     LIVE_ONLY,
@@ -346,3 +346,19 @@ def test_faults_parse_from_options() -> None:
             FaultConfig.from_params(bad)
     assert not FaultConfig().any
     assert f.any
+
+
+def test_small_ranges_saturate_and_flag_the_packets() -> None:
+    # trunk motion stays within ±125 °/s, so give this device a grossly offset gyroscope
+    device = SimDevice("pick_up", seed=13, errors=ErrorModel(gyro_bias_dps=300.0))
+    assert np.degrees(np.abs(device.imu.device.gyro_bias_rad_s)).max() > 130
+    answers = command(device, Opcode.SET_RANGE, 2, 125)
+    assert isinstance(answers[1], ConfigMessage)
+    assert answers[1].gyro_range_dps == 125
+    command(device, Opcode.START, LIVE_ONLY)
+    packets = [m for m in run(device, 10.0, step_s=0.05) if isinstance(m, DataPacket)]
+    assert all(p.saturated for p in packets)
+    gyro = np.concatenate([p.gyro for p in packets if p.gyro is not None])
+    assert np.abs(gyro.astype(np.int32)).max() in (32767, 32768)  # clipped at the range end
+    accel = np.concatenate([p.accel for p in packets])
+    assert np.abs(accel.astype(np.int32)).max() < 32767  # 1 g at ±2 g does not clip
