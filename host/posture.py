@@ -403,9 +403,11 @@ class PostureTracker:
         if f.z_tilt is None:
             f.z_tilt = signal.lfilter_zi(*f.tilt)[:, None] * clean[0][None, :]
         smooth, f.z_tilt = signal.lfilter(*f.tilt, clean, axis=0, zi=f.z_tilt)
-        prev = np.vstack([smooth[:1] if f.last_up is None else f.last_up[None, :], smooth[:-1]])
+        prev = np.empty_like(smooth)
+        prev[0] = smooth[0] if f.last_up is None else f.last_up
+        prev[1:] = smooth[:-1]
         f.last_up = smooth[-1].copy()
-        norms = np.linalg.norm(smooth, axis=1) * np.linalg.norm(prev, axis=1)
+        norms = np.sqrt(np.einsum("ij,ij->i", smooth, smooth) * np.einsum("ij,ij->i", prev, prev))
         cos = np.einsum("ij,ij->i", smooth, prev) / np.where(norms > 0, norms, 1.0)
         rate: FloatArray = np.degrees(np.arccos(np.clip(cos, -1.0, 1.0))) * f.rate_hz
         return rate
@@ -433,8 +435,9 @@ class PostureTracker:
             self._run(t_s, a, b, bool(candidate[a]), bool(fast[a]), vertical, out)
         s = self._s
         keep = round(_PREROLL_S * (s.filters.rate_hz if s.filters else 100.0))
-        s.recent_acc = np.concatenate((s.recent_acc, vertical))[-keep:]
-        s.recent_t = np.concatenate((s.recent_t, t_s))[-keep:]
+        tail = max(0, t_s.shape[0] - keep)
+        s.recent_acc = np.concatenate((s.recent_acc, vertical[tail:]))[-keep:]
+        s.recent_t = np.concatenate((s.recent_t, t_s[tail:]))[-keep:]
         return out
 
     def _run(
@@ -497,18 +500,20 @@ class PostureTracker:
         if p >= q:
             return
         s = self._s
+        # plain ints: filling an int8 slice with an IntEnum member takes numpy's slow path
         if s.walking:
-            out[p:q] = Activity.WALKING
+            out[p:q] = _WALKING
         elif s.in_transition:
-            out[p:q] = Activity.TRANSITION
+            out[p:q] = _TRANSITION
         else:
             out[p:q] = s.posture
         if s.in_transition:
             if not s.transition_acc:
                 # the rise starts before the trunk tilts fast enough: include a pre-roll
                 keep = round(_PREROLL_S * (s.filters.rate_hz if s.filters else 100.0))
-                s.transition_acc.append(np.concatenate((s.recent_acc, vertical[:p]))[-keep:])
-                s.transition_t.append(np.concatenate((s.recent_t, t_s[:p]))[-keep:])
+                lo = max(0, p - keep)
+                s.transition_acc.append(np.concatenate((s.recent_acc, vertical[lo:p]))[-keep:])
+                s.transition_t.append(np.concatenate((s.recent_t, t_s[lo:p]))[-keep:])
             s.transition_acc.append(vertical[p:q])
             s.transition_t.append(t_s[p:q])
             s.transition_samples += q - p
@@ -553,3 +558,7 @@ def _net_travel_m(t_s: FloatArray, accel_vertical_m_s2: FloatArray) -> float:
     span = t_s[-1] - t_s[0]
     v = v - v[-1] * (t_s - t_s[0]) / span
     return float(np.sum(0.5 * (v[1:] + v[:-1]) * dt))
+
+
+_WALKING = int(Activity.WALKING)
+_TRANSITION = int(Activity.TRANSITION)
