@@ -102,23 +102,38 @@ def _run_scenarios(args: argparse.Namespace) -> int:
     return 0
 
 
-def _progress_callback(total_hint: str) -> tuple[Callable[[int, int], None], Callable[[], None]]:
-    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+class _Progress:
+    """A rich progress bar on stderr for long jobs (a no-op for short ones)."""
 
-    progress = Progress(
-        TextColumn(f"[bold]{total_hint}"),
-        BarColumn(),
-        TextColumn("{task.percentage:>3.0f}%"),
-        TimeRemainingColumn(),
-        transient=True,
-    )
-    task = progress.add_task("generate", total=None)
-    progress.start()
+    def __init__(self, title: str, enabled: bool) -> None:
+        self._bar = None
+        if not enabled:
+            return
+        from rich.console import Console
+        from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
-    def update(done: int, total: int) -> None:
-        progress.update(task, completed=done, total=total)
+        self._bar = Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            TextColumn("{task.percentage:>3.0f}%"),
+            TimeRemainingColumn(),
+            console=Console(stderr=True),
+            transient=True,
+        )
+        self._task = self._bar.add_task(title, total=None)
+        self._bar.start()
 
-    return update, progress.stop
+    def update(self, done: int, total: int) -> None:
+        if self._bar is not None:
+            self._bar.update(self._task, completed=done, total=total)
+
+    def phase(self, description: str) -> None:
+        if self._bar is not None:
+            self._bar.update(self._task, description=description, total=None)
+
+    def stop(self) -> None:
+        if self._bar is not None:
+            self._bar.stop()
 
 
 def _run_generate(args: argparse.Namespace) -> int:
@@ -132,9 +147,7 @@ def _run_generate(args: argparse.Namespace) -> int:
         raise ConfigError(f"--minutes {args.minutes}: must be positive")
     minutes = args.minutes if args.minutes is not None else SCENARIOS[args.scenario].default_minutes
     long_job = minutes * 60 * args.rate > 500_000
-    update, stop = (
-        _progress_callback(f"{args.scenario} {minutes:g} min") if long_job else (None, None)
-    )
+    progress = _Progress(f"generating {args.scenario} ({minutes:g} min)", long_job)
     started = time.perf_counter()
     try:
         result = generate(
@@ -145,17 +158,17 @@ def _run_generate(args: argparse.Namespace) -> int:
             gyro=not args.no_gyro,
             random_mount=args.random_mount,
             errors=ErrorModel.ideal() if args.ideal else None,
-            progress=update,
+            progress=progress.update,
         )
         generated = time.perf_counter()
+        progress.phase(f"writing {args.out} and {args.truth}")
         private_file(args.out)
         write_csv(args.out, result.samples)
         write_truth_csv(args.truth, result.truth)
         meta = dict(result.meta, data_file=str(args.out), truth_file=str(args.truth))
         write_truth_json(args.truth.with_suffix(".json"), meta)
     finally:
-        if stop is not None:
-            stop()
+        progress.stop()
     done = time.perf_counter()
     n = len(result.samples)
     print(
