@@ -171,3 +171,18 @@ def test_offline_contract_through_the_cli(tmp_path: Path) -> None:
         due_times(g),
     )
     assert (alerts_path.stat().st_mode & 0o077) == 0  # health data: user only
+
+
+def test_sit_to_stand_scenario_flips_sitting_and_standing() -> None:
+    g, analysis = recording("sit_to_stand", 6, 3.0)
+    posture = PostureTracker().update(g.samples, analysis)
+    names = g.truth.activity_names()
+    act = posture.activity
+    steady = (names == "sitting") | (names == "standing")
+    expected = np.where(names[steady] == "sitting", Activity.SITTING, Activity.STANDING)
+    agree = float((act[steady] == expected).mean())
+    assert agree >= 0.9, agree
+    flips = np.count_nonzero(np.diff(act[np.isin(act, [Activity.SITTING, Activity.STANDING])]))
+    truth_flips = np.count_nonzero(np.diff(g.truth.activity[steady]))
+    assert truth_flips >= 4
+    assert flips == truth_flips
