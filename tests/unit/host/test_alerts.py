@@ -372,7 +372,7 @@ def test_bad_config_is_refused(kwargs: dict[str, object]) -> None:
 def _day(seed: int) -> PostureBlock:
     rng = np.random.default_rng(seed)
     segs: list[tuple[float, float] | tuple[float, float, Activity]] = []
-    for _ in range(60):
+    for _ in range(40):
         kind = rng.integers(0, 5)
         if kind == 0:
             segs.append((float(rng.uniform(20, 200)), float(rng.uniform(16, 40))))
@@ -435,6 +435,7 @@ def test_walking_stops_the_stillness_clock() -> None:
     assert run(cfg, block) == []  # 1000 s + 1000 s, never 30 min without moving
 
 
+@pytest.mark.slow
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     segments=st.lists(
