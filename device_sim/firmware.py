@@ -21,32 +21,26 @@ from collections import OrderedDict
 import numpy as np
 import numpy.typing as npt
 
-from device_sim import quat
+from device_sim import control, quat
 from device_sim.faults import FaultConfig
 from device_sim.imu_model import BLOCK, GRAVITY_M_S2, ErrorModel, ImuModel, _Stream, quantise
-from device_sim.motion import POSES, Motion
+from device_sim.motion import HANDLING_POSES, POSES, Motion
+from device_sim.ring import RingBuffer
 from device_sim.truth import Truth
-from host.errors import ConfigError, ProtocolError
+from host.errors import ConfigError
 from host.protocol import (
-    ACCEL_RANGES_G,
-    GYRO_RANGES_DPS,
     LIVE_ONLY,
     MAX_SAMPLES_PER_PACKET,
-    Command,
     ConfigMessage,
-    DataPacket,
     DeviceError,
-    Opcode,
-    Response,
     Result,
     StatusMessage,
     VibratePattern,
-    decode_message,
     encode_message,
 )
 from host.transports.base import DeviceInfo
 
-__all__ = ["HANDLING_POSES", "SimDevice"]
+__all__ = ["SimDevice"]
 
 logger = logging.getLogger(__name__)
 
@@ -56,17 +50,6 @@ REPLAY_SPEEDUP = 10.0  # replay/catch-up bandwidth on top of the live stream, ×
 _DRAIN_STREAMING_PCT_H = 5.0
 _DRAIN_IDLE_PCT_H = 1.0
 _WRAP = 1 << 32
-
-# six-position poses: the sensor axis that points up
-HANDLING_POSES: dict[str, tuple[float, float, float]] = {
-    "x_up": (1.0, 0.0, 0.0),
-    "x_down": (-1.0, 0.0, 0.0),
-    "y_up": (0.0, 1.0, 0.0),
-    "y_down": (0.0, -1.0, 0.0),
-    "z_up": (0.0, 0.0, 1.0),
-    "z_down": (0.0, 0.0, -1.0),
-}
-
 
 _Counts = tuple[
     npt.NDArray[np.int16], npt.NDArray[np.int16], npt.NDArray[np.int64], npt.NDArray[np.bool_]
@@ -140,19 +123,12 @@ class SimDevice:
         self.identifies: list[tuple[float, int]] = []
         self.counters = {"dropped_packets": 0, "stalls": 0, "overwritten_samples": 0}
         self._fault_rng = np.random.default_rng([seed, 0xFA17])
-        self._capacity = buffer_capacity
         self._per_packet = samples_per_packet
         self._accel_range_g = 8
         self._gyro_range_dps = 2000
         self._streams = [_Stream(0, 0, 0.0, float(rate_hz))]
         self._rate_hz = rate_hz
-        self._produced = 0  # samples produced so far = next sequence number
-        self._floor = 0  # oldest sequence number the buffer may hold (raised by a reconfigure)
-        n = buffer_capacity
-        self._ring_accel = np.zeros((n, 3), np.int16)
-        self._ring_gyro = np.zeros((n, 3), np.int16)
-        self._ring_tick = np.zeros(n, np.int64)
-        self._ring_sat = np.zeros(n, bool)
+        self._ring = RingBuffer(buffer_capacity)
         self._cache: OrderedDict[tuple[int, int], _Counts] = OrderedDict()
         self._link_up = True
         self._streaming = False
@@ -177,7 +153,7 @@ class SimDevice:
     @property
     def produced(self) -> int:
         """Samples produced so far (the next sequence number)."""
-        return self._produced
+        return self._ring.produced
 
     @property
     def finished(self) -> bool:
@@ -209,7 +185,7 @@ class SimDevice:
             gyro_scale_rad_s=self._gyro_scale if gyro else 0.0,
             accel_range_g=self._accel_range_g,
             gyro_range_dps=self._gyro_range_dps if gyro else 0,
-            buffer_capacity=self._capacity,
+            buffer_capacity=self._ring.capacity,
         )
 
     @property
@@ -246,11 +222,11 @@ class SimDevice:
         return round(float(self.imu.device_time(self.t_s)) * TICK_HZ) & 0xFFFFFFFF
 
     def _oldest(self) -> int:
-        return max(self._floor, self._produced - self._capacity)
+        return self._ring.oldest()
 
     def _buffer_fill(self) -> int:
         """Samples currently held (docs/protocol.md §8.2)."""
-        return self._produced - self._oldest()
+        return self._ring.fill()
 
     # ------------------------------------------------------------------ link-level faults
 
@@ -301,9 +277,9 @@ class SimDevice:
         stream = self._streams[-1]
         elapsed = float(self.imu.device_time(t_s)) - stream.first_device_s
         if elapsed < 0:
-            return self._produced
+            return self._ring.produced
         return max(
-            self._produced, stream.first_seq + math.floor(elapsed * stream.rate_hz + 1e-9) + 1
+            self._ring.produced, stream.first_seq + math.floor(elapsed * stream.rate_hz + 1e-9) + 1
         )
 
     def next_due_s(self) -> float:
@@ -312,7 +288,7 @@ class SimDevice:
         if self._link_up and not self.finished:
             stream = self._streams[-1]
             if self._streaming or self._jobs:
-                backlog = self._produced - self._send_seq if self._streaming else 0
+                backlog = self._ring.produced - self._send_seq if self._streaming else 0
                 if self._jobs or backlog >= self._per_packet:
                     candidates.append(self.t_s + 1.0 / (stream.rate_hz * (1 + REPLAY_SPEEDUP)))
                 else:
@@ -346,7 +322,9 @@ class SimDevice:
                 self.counters["stalls"] += 1
             return []
         rate = self._streams[-1].rate_hz
-        self._credit = min(self._credit + dt_s * rate * (1 + REPLAY_SPEEDUP), 4.0 * self._capacity)
+        self._credit = min(
+            self._credit + dt_s * rate * (1 + REPLAY_SPEEDUP), 4.0 * self._ring.capacity
+        )
         out: list[bytes] = []
         self._send_jobs(out)
         if self._streaming:
@@ -379,46 +357,27 @@ class SimDevice:
 
     def _produce(self, target: int) -> None:
         stream = self._streams[-1]
-        skip = target - self._capacity - self._produced
+        skip = target - self._ring.capacity - self._ring.produced
         if skip > 0:
             # a long jump: samples that would be overwritten before anyone could read them are
             # never rendered (hours of link-down time stay cheap)
-            if self._send_seq < self._produced + skip and not self._streaming:
+            if self._send_seq < self._ring.produced + skip and not self._streaming:
                 self._overflowed = True
-            self._produced += skip
-        while self._produced < target:
-            i = self._produced - stream.first_seq
+            self._ring.skip(skip)
+        while self._ring.produced < target:
+            i = self._ring.produced - stream.first_seq
             block, offset = divmod(i, BLOCK)
-            take = min(target - self._produced, BLOCK - offset)
+            take = min(target - self._ring.produced, BLOCK - offset)
             accel, gyro, ticks, saturated = self._block(stream, block)
             rows = slice(offset, offset + take)
-            start = self._produced % self._capacity
-            if start + take <= self._capacity:  # the common case: one contiguous slice
-                ring = slice(start, start + take)
-            else:
-                ring = np.arange(self._produced, self._produced + take) % self._capacity  # type: ignore[assignment]
-            self._ring_accel[ring] = accel[rows]
-            self._ring_gyro[ring] = gyro[rows]
-            self._ring_tick[ring] = ticks[rows]
-            self._ring_sat[ring] = saturated[rows]
-            self._produced += take
+            self._ring.write(accel[rows], gyro[rows], ticks[rows], saturated[rows])
             if self._oldest() > self._send_seq and not self._streaming:
                 if not self._overflowed:
                     logger.warning("%s: buffer overflow, oldest unsent samples lost", self.name)
                 self._overflowed = True
 
     def _packet(self, first: int, count: int, replayed: bool) -> bytes:
-        idx = np.arange(first, first + count) % self._capacity
-        gyro = self._ring_gyro[idx] if self.imu.gyro else None
-        packet = DataPacket(
-            seq=first & 0xFFFFFFFF,
-            tick=int(self._ring_tick[idx[0]]) & 0xFFFFFFFF,
-            accel=self._ring_accel[idx],
-            gyro=gyro,
-            replayed=replayed,
-            saturated=bool(self._ring_sat[idx].any()),
-        )
-        return encode_message(packet)
+        return self._ring.packet(first, count, replayed=replayed, gyro=self.imu.gyro)
 
     def _emit(self, out: list[bytes], first: int, count: int, replayed: bool) -> None:
         self._credit -= count
@@ -444,125 +403,95 @@ class SimDevice:
             self._send_seq = self._oldest()
         while self._credit > 0:
             replay = self._send_seq < self._live_from
-            stop = self._live_from if replay else self._produced
+            stop = self._live_from if replay else self._ring.produced
             count = min(self._per_packet, stop - self._send_seq)
             if count <= 0 or (not replay and count < self._per_packet):
                 break
             self._emit(out, self._send_seq, count, replay)
             self._send_seq += count
 
-    # ------------------------------------------------------------------ commands
+    # ------------------------------------------------------------------ firmware operations
+    # (the control point in device_sim.control validates commands and calls these)
 
     def handle_command(self, payload: bytes) -> list[bytes]:
         """Answer one encoded command; malformed input gets an error Response or nothing."""
-        try:
-            message = decode_message(payload)
-        except ProtocolError as exc:
-            logger.debug("%s: bad command bytes %s: %s", self.name, bytes(payload).hex(), exc)
-            if len(payload) >= 4 and payload[0] == 0x10:
-                known = payload[3] in {int(op) for op in Opcode}
-                result = Result.BAD_PARAMETER if known else Result.UNKNOWN_OPCODE
-                head = bytes((0x04, payload[1], payload[2], payload[3], int(result)))
-                return [head] if payload[1] == 1 else []
-            return []
-        if not isinstance(message, Command):
-            return []
-        return [encode_message(m) for m in self._dispatch(message)]
+        return control.handle_command(self, payload)
 
-    def _dispatch(self, cmd: Command) -> list[Response | ConfigMessage | StatusMessage]:
-        op, p = cmd.opcode, cmd.params
+    def start(self, from_seq: int) -> tuple[int, int, Result]:
+        """Start streaming, replaying from ``from_seq`` (u32; LIVE_ONLY: none).
 
-        def reply(result: Result = Result.OK, payload: bytes = b"") -> Response:
-            return Response(op, result, cmd.token, payload)
+        Returns:
+            (first seq that will be sent, how many of them are replayed, OK or PARTIAL).
+        """
+        produced = self._ring.produced
+        self._streaming = True
+        self._overflowed = False
+        self._live_from = produced
+        self._next_status_s = self.t_s + STATUS_PERIOD_S
+        if from_seq == LIVE_ONLY:
+            self._send_seq = produced
+            return produced, 0, Result.OK
+        first, _, result = self._range(from_seq, 0)
+        self._send_seq = first
+        logger.debug("%s: START from %d: replaying %d", self.name, first, produced - first)
+        return first, produced - first, result
 
-        if op is Opcode.START:
-            return [self._start(cmd)]
-        if op is Opcode.STOP:
-            self._streaming = False
-            return [reply()]
-        if op is Opcode.SET_RATE:
-            if not 25 <= p[0] <= 1000:
-                return [reply(Result.BAD_PARAMETER)]
-            if self._streaming:
-                return [reply(Result.BUSY)]
-            self._reconfigure(rate_hz=p[0])
-            return [reply(), self.config()]
-        if op is Opcode.SET_RANGE:
-            if p[0] not in ACCEL_RANGES_G or p[1] not in GYRO_RANGES_DPS:
-                return [reply(Result.BAD_PARAMETER)]
-            if self._streaming:
-                return [reply(Result.BUSY)]
-            self._accel_range_g, self._gyro_range_dps = p[0], p[1]
-            self._reconfigure(rate_hz=self._rate_hz)
-            return [reply(), self.config()]
-        if op is Opcode.SET_PACKING:
-            if not 1 <= p[0] <= MAX_SAMPLES_PER_PACKET:
-                return [reply(Result.BAD_PARAMETER)]
-            self._per_packet = p[0]
-            return [reply(), self.config()]
-        if op is Opcode.VIBRATE:
-            if p[0] not in {int(v) for v in VibratePattern}:
-                return [reply(Result.BAD_PARAMETER)]
-            self.vibrations.append((self.t_s, p[0]))
-            logger.info("%s: VIBRATE %s at %.2f s", self.name, VibratePattern(p[0]).name, self.t_s)
-            return [reply()]
-        if op is Opcode.TIME_SYNC:
-            return [reply(payload=self.tick_now().to_bytes(4, "little"))]
-        if op is Opcode.IDENTIFY:
-            self.identifies.append((self.t_s, p[0]))
-            logger.info("%s: IDENTIFY for %d s at %.2f s", self.name, p[0], self.t_s)
-            return [reply()]
-        if op is Opcode.REPLAY:
-            first, stop, result = self._range(p[0], p[1])
-            if stop > first:
-                self._jobs.append([first, stop])
-            return [reply(result, _pair(first, stop - first))]
-        if op is Opcode.GET_CONFIG:
-            return [reply(), self.config()]
-        return [reply(), self.status()]  # GET_STATUS
+    def stop(self) -> None:
+        self._streaming = False
+
+    def replay(self, from_seq: int, count: int) -> tuple[int, int, Result]:
+        """Queue buffered samples to be sent again: (first, count, OK or PARTIAL)."""
+        first, stop, result = self._range(from_seq, count)
+        if stop > first:
+            self._jobs.append([first, stop])
+        return first, stop - first, result
+
+    def set_rate(self, rate_hz: int) -> None:
+        self._reconfigure(rate_hz)
+
+    def set_ranges(self, accel_g: int, gyro_dps: int) -> None:
+        self._accel_range_g, self._gyro_range_dps = accel_g, gyro_dps
+        self._reconfigure(self._rate_hz)
+
+    def set_packing(self, samples_per_packet: int) -> None:
+        self._per_packet = samples_per_packet
+
+    def vibrate(self, pattern: VibratePattern) -> None:
+        self.vibrations.append((self.t_s, int(pattern)))
+        logger.info("%s: VIBRATE %s at %.2f s", self.name, pattern.name, self.t_s)
+
+    def identify(self, seconds: int) -> None:
+        self.identifies.append((self.t_s, seconds))
+        logger.info("%s: IDENTIFY for %d s at %.2f s", self.name, seconds, self.t_s)
 
     def _range(self, from_seq: int, count: int) -> tuple[int, int, Result]:
         """Resolve a u32 ``from_seq`` against the buffer: (first, stop, result)."""
-        back = (self._produced - from_seq) % _WRAP
-        start = self._produced - back
-        stop = self._produced if count == 0 else min(self._produced, start + count)
-        if start < self._oldest():
-            return self._oldest(), max(stop, self._oldest()), Result.PARTIAL
+        produced, oldest = self._ring.produced, self._oldest()
+        start = produced - (produced - from_seq) % _WRAP
+        stop = produced if count == 0 else min(produced, start + count)
+        if start < oldest:
+            return oldest, max(stop, oldest), Result.PARTIAL
         return start, stop, Result.OK
-
-    def _start(self, cmd: Command) -> Response:
-        from_seq = cmd.params[0]
-        self._streaming = True
-        self._overflowed = False
-        self._live_from = self._produced
-        self._next_status_s = self.t_s + STATUS_PERIOD_S
-        if from_seq == LIVE_ONLY:
-            self._send_seq = self._produced
-            return Response(Opcode.START, Result.OK, cmd.token, _pair(self._produced, 0))
-        first, _, result = self._range(from_seq, 0)
-        self._send_seq = first
-        logger.debug("%s: START from %d: replaying %d", self.name, first, self._produced - first)
-        return Response(Opcode.START, result, cmd.token, _pair(first, self._produced - first))
 
     def _reconfigure(self, rate_hz: int) -> None:
         """New rate or range: start a new sample stream; buffered samples would be misread."""
         stream = _Stream(
             len(self._streams),
-            self._produced,
+            self._ring.produced,
             float(self.imu.device_time(self.t_s)) + 1.0 / rate_hz,
             float(rate_hz),
         )
         self._streams.append(stream)
         self._rate_hz = rate_hz
-        self._floor = self._produced
-        self._send_seq = max(self._send_seq, self._produced)
+        self._ring.floor = self._ring.produced
+        self._send_seq = max(self._send_seq, self._ring.produced)
         self._cache.clear()
 
     # ------------------------------------------------------------------ wearer and truth
 
     def request_pose(self, pose: str) -> None:
         """Ask the wearer for a pose (guided calibration; see :data:`device_sim.motion.POSES`
-        and :data:`HANDLING_POSES`).
+        and :data:`device_sim.motion.HANDLING_POSES`).
 
         Raises:
             ConfigError: unknown pose.
@@ -570,27 +499,26 @@ class SimDevice:
         stream = self._streams[-1]
         # start after the last rendered-and-used sample plus a margin of two samples, so
         # nothing already measured changes
-        device_s = stream.first_device_s + (self._produced + 1 - stream.first_seq) / stream.rate_hz
+        device_s = (
+            stream.first_device_s + (self._ring.produced + 1 - stream.first_seq) / stream.rate_hz
+        )
         start = max(self.t_s, float(self.imu.true_time(device_s)))
-        if pose in HANDLING_POSES:
-            up_body = quat.rotate(self.imu.mount_q_bs, np.array(HANDLING_POSES[pose]))
-            flexion = math.degrees(math.asin(max(-1.0, min(1.0, -up_body[0]))))
-            lateral = math.degrees(math.atan2(up_body[1], up_body[2]))
-            self.motion.request(start, (flexion, lateral))
-        elif pose in POSES:
-            self.motion.request(start, pose)
-        else:
+        try:
+            self.motion.request(start, pose, mount_q_bs=self.imu.mount_q_bs)
+        except KeyError:
             names = ", ".join([*POSES, *HANDLING_POSES])
-            raise ConfigError(f"unknown pose {pose!r}; one of {names}")
+            raise ConfigError(f"unknown pose {pose!r}; one of {names}") from None
         logger.info("%s: wearer asked for pose %s at %.2f s", self.name, pose, start)
-        first_dirty = (self._produced - stream.first_seq) // BLOCK
+        first_dirty = (self._ring.produced - stream.first_seq) // BLOCK
         for key in [k for k in self._cache if k[0] == stream.index and k[1] >= first_dirty]:
             del self._cache[key]
 
     def truth_until(self, t_s: float | None = None, *, since_seq: int = 0) -> Truth:
         """Ground truth of the samples produced up to ``t_s`` (default: now), from
         ``since_seq`` on (recomputed from the script: cheap to keep, exact)."""
-        stop = self._produced if t_s is None else min(self._produced, self._due_count(t_s))
+        stop = (
+            self._ring.produced if t_s is None else min(self._ring.produced, self._due_count(t_s))
+        )
         parts = []
         for i, stream in enumerate(self._streams):
             end = self._streams[i + 1].first_seq if i + 1 < len(self._streams) else stop
@@ -599,7 +527,3 @@ class SimDevice:
                 k = np.arange(a - stream.first_seq, b - stream.first_seq)
                 parts.append(self.imu.truth(stream, k))
         return Truth.concatenate(parts)
-
-
-def _pair(first: int, count: int) -> bytes:
-    return (first & 0xFFFFFFFF).to_bytes(4, "little") + (count & 0xFFFFFFFF).to_bytes(4, "little")

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from device_sim import quat
 from device_sim.scenarios import (
     PREAMBLE_S,
     SCENARIOS,
@@ -31,6 +32,7 @@ from device_sim.script import ACTIVITIES, ScriptBuilder, SlouchEpisode
 
 __all__ = [
     "ACTIVITIES",
+    "HANDLING_POSES",
     "POSES",
     "PREAMBLE_S",
     "SCENARIOS",
@@ -53,6 +55,17 @@ POSES: dict[str, tuple[dict[str, float], str]] = {
     "lean_back": ({"flexion_deg": -15.0, "lateral_deg": 0.0, "axial_deg": 0.0}, "sitting"),
     "stand": ({"flexion_deg": 0.0, "lateral_deg": 0.0, "axial_deg": 0.0}, "standing"),
     "walk": ({"flexion_deg": 4.0, "lateral_deg": 0.0, "axial_deg": 0.0}, "walking"),
+}
+
+
+# Six-position poses for accelerometer calibration: the SENSOR axis that points up.
+HANDLING_POSES: dict[str, tuple[float, float, float]] = {
+    "x_up": (1.0, 0.0, 0.0),
+    "x_down": (-1.0, 0.0, 0.0),
+    "y_up": (0.0, 1.0, 0.0),
+    "y_down": (0.0, -1.0, 0.0),
+    "z_up": (0.0, 0.0, 1.0),
+    "z_down": (0.0, 0.0, -1.0),
 }
 
 
@@ -193,13 +206,30 @@ class Motion:
         episodes = self._builder.episodes
         return [e for e in episodes if until_s is None or e.start_s < until_s]
 
-    def request(self, t_s: float, pose: str | tuple[float, float]) -> None:
+    def request(
+        self, t_s: float, pose: str | tuple[float, float], *, mount_q_bs: FloatArray | None = None
+    ) -> None:
         """Glide to a pose from ``t_s`` on (guided scenario; any scenario accepts it).
 
         Args:
             t_s: script time at which the wearer starts moving.
-            pose: a key of :data:`POSES`, or (flexion_deg, lateral_deg) for a handling pose.
+            pose: a key of :data:`POSES` or :data:`HANDLING_POSES` (then ``mount_q_bs``, the
+                sensor → body rotation, is needed), or (flexion_deg, lateral_deg).
+
+        Raises:
+            KeyError: unknown pose name.
         """
+        if isinstance(pose, str) and pose in HANDLING_POSES:
+            # body angles that put the sensor axis up: up_body = R_bs · axis (axial ρ = 0)
+            if mount_q_bs is None:
+                raise ValueError("a handling pose needs the sensor mounting (mount_q_bs)")
+            up = quat.rotate(mount_q_bs, np.array(HANDLING_POSES[pose]))
+            pose = (
+                math.degrees(math.asin(max(-1.0, min(1.0, -float(up[0]))))),
+                math.degrees(math.atan2(float(up[1]), float(up[2]))),
+            )
+        elif isinstance(pose, str) and pose not in POSES:
+            raise KeyError(pose)
         b = self._builder
         b.truncate(t_s)
         if b.slouch_open() or (b.episodes and b.episodes[-1].end_s >= t_s):
