@@ -172,8 +172,9 @@ async def test_link_loss_without_replay_reports_the_outage_as_a_gap(
     assert len(run.gaps) >= 2
     assert_accounted(run)
     for gap in run.gaps:
-        # at least the outage itself; at most the outage plus reconnecting (≤ 1.5 s simulated)
-        assert 0.8 * RATE_HZ - 5 <= gap.count <= (0.8 + 1.5) * RATE_HZ, gap
+        # at least the outage itself; at most the outage plus reconnecting (a loaded CI box
+        # may need up to ~1 s of wall time = 4 s simulated)
+        assert 0.8 * RATE_HZ - 5 <= gap.count <= (0.8 + 4.0) * RATE_HZ, gap
 
 
 @pytest.mark.parametrize("kind", LIVE)

@@ -68,9 +68,11 @@ class ScriptedDevice:
         if command.opcode is Opcode.START:
             (from_seq,) = command.params
             now = self.produced() // SPP * SPP
+            if not self.started:  # the sensor's clock starts with the first START
+                self.t0 = time.monotonic()
+                now = 0
             if from_seq == LIVE_ONLY:
-                if self.started:  # the very first START is not an outage
-                    self.skipped += max(0, now - self.send_from)
+                self.skipped += max(0, now - self.send_from)
                 self.send_from = now
             else:
                 self.send_from = from_seq
