@@ -128,7 +128,22 @@ class Calibration:
             the wearer's right positive, 0 in the calibrated neutral posture.
         """
         n = up_sensor.shape[0]
-        if n <= _PIECE:  # the common live case: no piece loop, no extra allocations
+        if n <= _SMALL:
+            # live blocks: rotate and clip in plain floats (the same IEEE operations as below,
+            # so the result is identical), then one numpy call per trigonometric function
+            (a, b, c), (d, e, f), (g, h, i) = self._r.tolist()
+            cols = np.array(
+                [
+                    [_clip_unit(-(a * x + b * y + c * z)) for x, y, z in rows],
+                    [d * x + e * y + f * z for x, y, z in rows],
+                    [g * x + h * y + i * z for x, y, z in rows],
+                ]
+                if (rows := up_sensor.tolist())
+                else np.zeros((3, 0)),
+                dtype=np.float64,
+            )
+            return np.degrees(np.arcsin(cols[0])), np.degrees(np.arctan2(cols[1], cols[2]))
+        if n <= _PIECE:  # no piece loop, no extra allocations
             body = self.to_body(up_sensor)
             return (
                 np.degrees(np.arcsin(np.clip(-body[:, 0], -1.0, 1.0))),
@@ -228,6 +243,15 @@ class Calibration:
         if not isinstance(data, dict):
             raise CalibrationFormatError(f"{path}: not a JSON calibration object")
         return cls.from_dict(data)
+
+
+def _clip_unit(v: float) -> float:
+    """``np.clip(v, -1, 1)`` for one float (NaN stays NaN, as with numpy)."""
+    if v > 1.0:
+        return 1.0
+    if v < -1.0:
+        return -1.0
+    return v
 
 
 def _vec3(value: Any) -> Vec3:
