@@ -190,3 +190,28 @@ def test_record_from_the_simulator(tmp_path: Path, capsys: pytest.CaptureFixture
         s = store.summaries(sid)
         assert len(s) >= info.duration_s - 1
         assert np.isfinite(s.flexion_deg).mean() > 0.5  # calibrated after the first 5 s
+
+
+def test_simulated_day_statistics_match_ground_truth(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Simulator (random mounting) → CSV → import with calibration windows → stats ≈ truth."""
+    from device_sim.generate import generate
+
+    g = generate("desk_day", seed=3, minutes=12, random_mount=True)
+    csv_path = tmp_path / "sim.csv"
+    write_csv(csv_path, g.samples)
+    db = str(tmp_path / "s.db")
+    code, out, err = _run(
+        capsys, "import", str(csv_path), "--neutral", "2:8", "--forward", "12:16", "--db", db
+    )
+    assert code == 0, err
+    code, out, _ = _run(capsys, "stats", out.strip(), "--json", "--db", db)
+    o = json.loads(out)["overall"]
+    sec = np.floor(g.truth.t_s).astype(int)
+    truth = np.bincount(sec, g.truth.flexion_deg) / np.bincount(sec)
+    for name, q in (("P10", 10), ("P50", 50), ("P90", 90)):
+        assert o["percentiles_deg"][name] == pytest.approx(np.percentile(truth, q), abs=1.5)
+    valid = o["valid_s"]
+    high = (o["iso_zone_s"]["20-60"] + o["iso_zone_s"][">60"]) / valid
+    assert high == pytest.approx(np.mean(truth > 20.0), abs=0.03)
