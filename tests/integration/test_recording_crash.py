@@ -22,11 +22,20 @@ _CHILD = (
         """
     import sys, time
     from pathlib import Path
+    import numpy as np
+    from device_sim.generate import generate
+    from host.posture import PostureBlock, PostureConfig, zone_of
     from host.recording.recorder import Recorder
     from host.recording.store import SessionStore
-    from host.recording.synthetic import desk_day, slice_posture, synthesize
+    from host.recording.synthetic import slice_posture
 
-    samples, posture = synthesize(desk_day(hours=0.05, seed=4), rate_hz=RATE_HZ)
+    # simulated wearer; posture from its ground truth (the tracker is not under test here)
+    g = generate("desk_day", seed=4, rate_hz=RATE_HZ, minutes=3)
+    samples, tr = g.samples, g.truth
+    n = len(samples)
+    posture = PostureBlock(tr.t_s, tr.flexion_deg, tr.lateral_deg,
+                           zone_of(tr.flexion_deg, PostureConfig()), tr.activity.astype(np.int8),
+                           np.zeros(n), np.ones(n))
     store = SessionStore.open(Path(sys.argv[1]))
     sid = store.create_session(device="sim:desk_day", source="live")
     rec = Recorder(store, sid)
