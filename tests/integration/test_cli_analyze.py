@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import shutil
 import stat
 import subprocess
 import sys
@@ -254,14 +253,14 @@ def test_help_teaches() -> None:
         assert "--neutral 2:8 --forward 12:16" in result.stdout
 
 
+_POSTURE_SIM = [sys.executable, "-m", "device_sim"]  # the posture-sim console script's module
+
+
 def _simulator_available() -> bool:
-    if (
-        importlib.util.find_spec("device_sim.__main__") is None
-        or shutil.which("posture-sim") is None
-    ):
+    if importlib.util.find_spec("device_sim.__main__") is None:
         return False
     probe = subprocess.run(
-        ["posture-sim", "generate", "--help"],
+        [*_POSTURE_SIM, "generate", "--help"],
         capture_output=True,
         text=True,
         check=False,
@@ -275,7 +274,7 @@ def test_simulated_desk_day_with_random_mount(tmp_path: Path) -> None:
     if not _simulator_available():
         pytest.skip("posture-sim generate (device_sim) is not available yet")
     day, truth = tmp_path / "day.csv", tmp_path / "truth.csv"
-    gen = ["posture-sim", "generate", "desk_day", "--out", str(day), "--truth", str(truth)]
+    gen = [*_POSTURE_SIM, "generate", "desk_day", "--out", str(day), "--truth", str(truth)]
     subprocess.run(
         [*gen, "--seed", "3", "--minutes", "3", "--random-mount"], check=True, timeout=120
     )
