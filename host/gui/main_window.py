@@ -237,10 +237,11 @@ class MainWindow(QMainWindow):
         """Take the first seconds of sitting upright as 0° so the plot means something at once.
 
         The wizard does it properly (with a forward bend); this mirrors ``posture monitor``.
+        No pose is prompted: a simulated wearer would stop its scenario to obey, and every
+        scenario starts with 10 s of sitting upright anyway.
         """
         engine = self.session_engine()
         self.status_bar.showMessage(f"Calibrating: sit upright and still for {seconds:.0f} s…")
-        self.session.call(engine.request_pose, "upright")
 
         def captured(block: object, error: BaseException | None) -> None:
             from calibration.procedures import fit_mounting

@@ -60,22 +60,28 @@ def test_sensor_vanishing_shows_reconnecting_without_freezing(
     states: list[str] = []
     window.bridge.link_changed.connect(lambda event: states.append(window.link_label.text()))
     gaps: list[float] = []
+    ticks_while_reconnecting = [0]
     last = [time.monotonic()]
 
     def tick() -> None:
         now = time.monotonic()
         gaps.append(now - last[0])
         last[0] = now
+        if window.link_label.text().startswith("reconnecting…"):
+            ticks_while_reconnecting[0] += 1
 
     timer = QTimer()
     timer.timeout.connect(tick)
     timer.start(10)
-    window.connect_device("sim:upright_sitting?speed=5&link_loss_every_s=4&link_loss_duration_s=2")
+    # Outages of 2 s sensor time = 1 s of wall time at speed 2.
+    window.connect_device("sim:upright_sitting?speed=2&link_loss_every_s=4&link_loss_duration_s=2")
     qtbot.waitUntil(lambda: any(s.startswith("reconnecting…") for s in states), timeout=10_000)
     qtbot.waitUntil(lambda: window.link_state is LinkState.CONNECTED, timeout=10_000)
     timer.stop()
-    # The GUI thread kept processing events the whole time.
-    assert max(gaps) < 0.5, f"GUI stalled for {max(gaps):.2f} s"
+    # The GUI thread kept processing events while the link was down (a GUI blocked on the
+    # reconnect would tick not at all then); the bound on a single gap is lenient for loaded CI.
+    assert ticks_while_reconnecting[0] >= 10
+    assert max(gaps) < 1.0, f"GUI stalled for {max(gaps):.2f} s"
 
 
 @_NEEDS_POSE
