@@ -285,6 +285,10 @@ class Engine:
         """Alert again after :meth:`pause` or a snooze."""
         self._policy.resume()
 
+    async def start_training(self, duration_s: float) -> None:
+        """Start an opt-in training session: quicker feedback that fades over ``duration_s``."""
+        self._policy.start_training(self._last_t_s, duration_s)
+
     async def vibrate(self, pattern: VibratePattern) -> bool:
         """Send a haptic pattern to the sensor (False when the link is down)."""
         return await self.link.vibrate(pattern)
