@@ -89,7 +89,8 @@ def test_engine_thread_runs_and_stops_without_blocking() -> None:
     finally:
         thread.stop()
     assert not thread.running
-    assert collector.links and collector.links[-1].state is LinkState.CLOSED
+    assert collector.links
+    assert collector.links[-1].state is LinkState.CLOSED
 
 
 def test_monitor_cli_plain_output_without_terminal(tmp_path: Path) -> None:
