@@ -236,7 +236,9 @@ class SimDevice:
         return self.faults.link_loss_active(t) or self.faults.disappeared(t)
 
     def reachable(self, t_s: float | None = None) -> bool:
-        """The device can be found and connected at ``t_s`` (default: now)."""
+        """The device can be found and connected at ``t_s`` (default: now): False while it has
+        disappeared and, for faces that cannot tell the two apart, while it refuses connections
+        (see :meth:`refuses_connection`)."""
         t = self.t_s if t_s is None else t_s
         return not self.faults.disappeared(t) and not self.faults.refuse_connections
 
