@@ -202,7 +202,8 @@ class LiveView(EngineListener):
         alert = "not counting" if s.seconds_to_alert is None else f"in {s.seconds_to_alert:.0f} s"
         table.add_row("Slouch alert", alert)
         battery = "" if s.battery_pct is None else f", battery {s.battery_pct} %"
-        detail = f" ({s.link_detail})" if s.link_detail else ""
+        # when connected the detail repeats name and battery; otherwise it says why
+        detail = f" ({s.link_detail})" if s.link_detail and s.link != "connected" else ""
         table.add_row("Sensor", f"{s.device or '?'}: {s.link}{detail}{battery}")
         table.add_row("Link", self._stats_text())
         header = Text(f"Posture Companion — {self._title}   t = {s.t_s:.1f} s", style="bold")
