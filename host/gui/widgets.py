@@ -90,7 +90,8 @@ class PostureIndicator(QFrame):
         else:
             side = "right" if lateral_deg > 0 else "left"
             bend = f"side bend {abs(lateral_deg):.0f}° {side}" if abs(lateral_deg) >= 1 else ""
-            self.angle_label.setText(f"{flexion_deg:+.0f}°")
+            degrees = round(flexion_deg)
+            self.angle_label.setText(f"{degrees:+d}°" if degrees else "0°")  # never "-0°"
             self.detail_label.setText(f"{bend}\n{detail}" if bend else detail)
         self.set_colour(style.colour)
 
