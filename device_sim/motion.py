@@ -252,7 +252,8 @@ class Motion:
             activity,
             pivot_z_m=STANDING_Z_M if standing else SITTING_Z_M,
             walk=walking,
-            sway=1.0 if walking else 0.0,
+            # guided stays still; other scenarios keep their sway when they resume after it
+            sway=1.0 if walking else self.scenario.sway_after_preamble,
             **targets,
         )
 

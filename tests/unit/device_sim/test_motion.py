@@ -134,3 +134,15 @@ def test_desk_day_is_a_plausible_office_day() -> None:
     assert k.flexion_deg.min() < -5  # reclines happen
     walking_runs = np.diff(np.flatnonzero(np.diff((k.activity == 2).astype(int)) != 0))
     assert walking_runs.max() >= 120  # a lunch walk of minutes
+
+
+def test_a_pose_request_interrupts_a_scenario_which_then_resumes() -> None:
+    motion = Motion("desk_day", 2)
+    motion.evaluate(np.array([100.0]))
+    motion.request(100.0, "forward_bend")
+    k = motion.evaluate(np.arange(100.0, 3600.0, 0.5))
+    assert k.flexion_deg[k.t_s == 102.5][0] == pytest.approx(35.0, abs=2.5)  # sway continues
+    later = k.t_s > 1000
+    assert np.ptp(k.flexion_deg[later]) > 10  # the day goes on: slouches, reaches, breaks
+    with pytest.raises(KeyError):
+        motion.request(200.0, "somersault")
