@@ -105,6 +105,7 @@ class MainWindow(QMainWindow):
         self._last_t_s = 0.0
         self._snooze_until_t_s: float | None = None
         self._paused = False
+        self._pause_until_t_s = 0.0
         self._plotted_any = False
         self._today = _local_today()
         self._today_baseline: dict[int, float] = {}
@@ -160,6 +161,7 @@ class MainWindow(QMainWindow):
         outer.addLayout(top)
 
         self.banner = AlertBanner()
+        self.banner.set_default_snooze(self.settings.snooze_min)
         self.banner.snooze_requested.connect(self.snooze)
         self.banner.pause_requested.connect(self.toggle_pause)
         outer.addWidget(self.banner)
@@ -306,8 +308,13 @@ class MainWindow(QMainWindow):
     def _update_alert_state(self, seconds_to_alert: float | None) -> None:
         if self._snooze_until_t_s is not None and self._last_t_s >= self._snooze_until_t_s:
             self._snooze_until_t_s = None  # the engine resumed by itself
+        if self._paused and self._last_t_s >= self._pause_until_t_s:
+            # The policy ends a forgotten pause by itself (AlertConfig.pause_max_s).
+            self._paused = False
+            self.pause_button.setText("Pause alerts")
         if self._paused:
-            self.alert_state_label.setText("Alerts paused")
+            left = format_duration(self._pause_until_t_s - self._last_t_s)
+            self.alert_state_label.setText(f"Alerts paused (back on in {left} at most)")
         elif self._snooze_until_t_s is not None:
             left = format_duration(self._snooze_until_t_s - self._last_t_s)
             self.alert_state_label.setText(f"Alerts snoozed, back in {left}")
@@ -363,7 +370,7 @@ class MainWindow(QMainWindow):
     def snooze(self, minutes: int) -> None:
         """No alerts for ``minutes`` (sensor time); they resume by themselves."""
         self.banner.hide()
-        if self.session.call(self.session_engine().snooze, minutes * 60.0):
+        if self.session.running and self.session.call(self.session_engine().snooze, minutes * 60.0):
             self._snooze_until_t_s = self._last_t_s + minutes * 60.0
             self._update_alert_state(None)
 
@@ -373,6 +380,9 @@ class MainWindow(QMainWindow):
             return
         self.banner.hide()
         self._paused = not self._paused
+        self._pause_until_t_s = (
+            self._last_t_s + alert_config_from_settings(self.settings).pause_max_s
+        )
         engine = self.session_engine()
         self.session.call(engine.pause if self._paused else engine.resume)
         self.pause_button.setText("Resume alerts" if self._paused else "Pause alerts")
@@ -415,6 +425,7 @@ class MainWindow(QMainWindow):
     def apply_settings(self, settings: Settings) -> None:
         """Use new settings now (alert policy, threshold line) and persist them."""
         self.settings = settings
+        self.banner.set_default_snooze(settings.snooze_min)
         self.plot.set_threshold(settings.tolerance_deg)
         if self.session.running:
             self.session.call(

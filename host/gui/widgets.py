@@ -124,7 +124,12 @@ class AlertBanner(QFrame):
         self.message_label.setWordWrap(True)
         self.snooze_button = QToolButton()
         self.snooze_button.setText("Snooze")
-        self.snooze_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        # Click: the default snooze; the arrow: 15/30/60 min.
+        self.snooze_button.setPopupMode(QToolButton.ToolButtonPopupMode.MenuButtonPopup)
+        self.snooze_button.clicked.connect(
+            lambda: self.snooze_requested.emit(self.default_snooze_min)
+        )
+        self.default_snooze_min = 30
         menu = QMenu(self.snooze_button)
         self.snooze_actions: dict[int, QAction] = {}
         for minutes in SNOOZE_CHOICES_MIN:
@@ -142,6 +147,11 @@ class AlertBanner(QFrame):
         for button in (self.snooze_button, self.pause_button, self.dismiss_button):
             layout.addWidget(button)
         self.hide()
+
+    def set_default_snooze(self, minutes: int) -> None:
+        """The snooze a click on the button gives, minutes."""
+        self.default_snooze_min = minutes
+        self.snooze_button.setText(f"Snooze {minutes} min")
 
     def show_alert(self, title: str, reason: str) -> None:
         self.message_label.setText(f"<b>{title}</b><br>{reason}")

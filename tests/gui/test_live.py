@@ -52,6 +52,10 @@ def test_connects_plots_and_alerts(qtbot: QtBot, window: MainWindow) -> None:
     window.snooze(15)
     assert not window.banner.isVisible()
     assert "snoozed" in window.alert_state_label.text()
+    window.toggle_pause()
+    assert window.alert_state_label.text().startswith("Alerts paused")
+    window.toggle_pause()
+    assert window.alert_state_label.text() == "Alerts on"
 
 
 def test_sensor_vanishing_shows_reconnecting_without_freezing(

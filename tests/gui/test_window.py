@@ -100,3 +100,14 @@ def test_settings_dialog_round_trip(qtbot: QtBot, window: MainWindow, tmp_path: 
     window.apply_settings(new)
     assert window.plot.threshold_line.value() == pytest.approx(22.0)
     assert load_settings(tmp_path / "settings.toml", env={}) == new
+
+
+def test_banner_snooze_click_uses_the_default(qtbot: QtBot, window: MainWindow) -> None:
+    window.apply_settings(dataclasses.replace(window.settings, snooze_min=60))
+    assert window.banner.snooze_button.text() == "Snooze 60 min"
+    with qtbot.waitSignal(window.banner.snooze_requested) as blocker:
+        window.banner.snooze_button.click()
+    assert blocker.args == [60]
+    with qtbot.waitSignal(window.banner.snooze_requested) as blocker:
+        window.banner.snooze_actions[15].trigger()
+    assert blocker.args == [15]
