@@ -58,7 +58,7 @@ from host.protocol import (
     VibratePattern,
     encode_message,
 )
-from host.samples import Gap, SampleAssembler, SampleBlock
+from host.samples import Gap, SampleAssembler, SampleBlock, StreamStatistics
 from host.transports.base import Channel, DeviceInfo, DeviceUri, LinkEvent, LinkState, open_channel
 
 __all__ = ["VIBRATE_TIMING", "LinkItem", "LinkStatistics", "SensorLink"]
@@ -101,6 +101,7 @@ class LinkStatistics:
         watchdog_trips: reconnects forced by the data watchdog.
         queue_drops: messages dropped because the consumer fell far behind.
         stale_packets: data received before START was acknowledged (old stream), dropped.
+        device_restarts: times the device's sequence counter went back (it restarted).
         latency_p50_ms: median device-tick-to-host-arrival latency of the newest sample in
             each live packet (None until measurable; needs a real-time device clock).
         latency_p99_ms: 99th percentile of the same.
@@ -121,6 +122,7 @@ class LinkStatistics:
     watchdog_trips: int
     queue_drops: int
     stale_packets: int
+    device_restarts: int
     latency_p50_ms: float | None
     latency_p99_ms: float | None
     uptime_s: float
@@ -213,9 +215,16 @@ class SensorLink:
                 "watchdog_trips",
                 "queue_drops",
                 "stale_packets",
+                "device_restarts",
             ),
             0,
         )
+        # after a device restart: earlier assemblers' counters and the axis offsets
+        self._previous: list[StreamStatistics] = []
+        self._seq_offset = 0
+        self._t_offset_s = 0.0
+        self._last_t_s: float | None = None
+        self._last_data_host_s = 0.0
         self._started_at: float | None = None
         self._connected_since: float | None = None
         self._connected_total_s = 0.0
@@ -303,7 +312,11 @@ class SensorLink:
     def statistics(self) -> LinkStatistics:
         """Counters since creation (see :class:`LinkStatistics`)."""
         now = time.monotonic()
-        s = self._assembler.statistics if self._assembler else None
+        s = (
+            _sum_statistics([*self._previous, self._assembler.statistics])
+            if self._assembler
+            else None
+        )
         latencies = np.fromiter(self._latency_s, dtype=np.float64)
         p50 = p99 = None
         if latencies.size:
@@ -326,6 +339,7 @@ class SensorLink:
             watchdog_trips=self._counts["watchdog_trips"],
             queue_drops=self._counts["queue_drops"],
             stale_packets=self._counts["stale_packets"],
+            device_restarts=self._counts["device_restarts"],
             latency_p50_ms=p50,
             latency_p99_ms=p99,
             uptime_s=0.0 if self._started_at is None else now - self._started_at,
@@ -497,6 +511,9 @@ class SensorLink:
             )
         elif start.result is not Result.OK:
             raise ConnectError(f"{self.description}: device refused START ({start.result.name})")
+        first = start.values()
+        if first and next_seq is not None and _signed32(first[0] - next_seq) < 0:
+            self._restart_stream(config)
 
     async def _expect_ok(self, opcode: Opcode, *params: int) -> Response:
         response = await self.command(opcode, *params)
@@ -540,16 +557,50 @@ class SensorLink:
             elif isinstance(message, ConfigMessage):
                 self._assembler.reconfigure(message)
 
+    def _restart_stream(self, config: ConfigMessage) -> None:
+        """The device's sequence counter went backwards: it restarted (battery, reset).
+
+        Its samples are a new stream; a fresh assembler decodes them and the host-side sequence
+        and time axes continue where the old stream ended (plus the host time that passed), so
+        nothing downstream sees time run backwards.
+        """
+        old = self._assembler
+        assert old is not None
+        self._previous.append(old.statistics)
+        if old.next_seq is not None:
+            self._seq_offset = old.next_seq + self._seq_offset
+        if self._last_t_s is not None:
+            period_s = 1.0 / config.rate_hz
+            elapsed_s = time.monotonic() - self._last_data_host_s
+            self._t_offset_s = self._last_t_s + max(period_s, elapsed_s)
+        self._assembler = SampleAssembler(config)
+        self._gaps_reported = 0
+        self._counts["device_restarts"] += 1
+        logger.warning(
+            "%s: the sensor restarted (its sample counter went back); samples it took before "
+            "the restart and not yet received are lost",
+            self.description,
+        )
+
     def _accept_packet(self, packet: DataPacket, arrival_s: float) -> list[LinkItem]:
         assembler = self._assembler
         assert assembler is not None
         block = assembler.push(packet)
         out: list[LinkItem] = []
+        seq_off, t_off = self._seq_offset, self._t_offset_s
         while self._gaps_reported < len(assembler.gaps):
-            out.append(assembler.gaps[self._gaps_reported])
+            gap = assembler.gaps[self._gaps_reported]
+            if seq_off or t_off:
+                gap = Gap(gap.next_seq + seq_off, gap.count, gap.t_s + t_off)
+            out.append(gap)
             self._gaps_reported += 1
         if block is not None:
+            if seq_off or t_off:
+                seq = None if block.seq is None else block.seq + seq_off
+                block = SampleBlock(block.t_s + t_off, block.accel_m_s2, block.gyro_rad_s, seq)
             out.append(block)
+            self._last_t_s = float(block.t_s[-1])
+            self._last_data_host_s = arrival_s
             if not packet.replayed:
                 self._record_latency(packet, arrival_s)
         return out
@@ -560,8 +611,7 @@ class SensorLink:
         host_ref_s, tick_ref, tick_hz = self._sync
         ticks_per_sample = tick_hz / self.config.rate_hz
         newest_tick = packet.tick + (len(packet) - 1) * ticks_per_sample
-        # signed 32-bit difference: the tick counter wraps
-        delta = (int(newest_tick) - tick_ref + (1 << 31)) % (1 << 32) - (1 << 31)
+        delta = _signed32(int(newest_tick) - tick_ref)  # the tick counter wraps
         latency_s = arrival_s - (host_ref_s + delta / tick_hz)
         # outside this window the device clock does not run in real time (sim speed != 1)
         if -0.05 <= latency_s <= _MAX_PLAUSIBLE_LATENCY_S:
@@ -674,3 +724,16 @@ class SensorLink:
         except TimeoutError:
             return
         raise _ClosedByUserError
+
+
+def _signed32(value: int) -> int:
+    """A difference of wrapping u32 counters as a signed number."""
+    return (value + (1 << 31)) % (1 << 32) - (1 << 31)
+
+
+def _sum_statistics(parts: list[StreamStatistics]) -> StreamStatistics:
+    total = StreamStatistics()
+    for part in parts:
+        for name in StreamStatistics.__slots__:
+            setattr(total, name, getattr(total, name) + getattr(part, name))
+    return total

@@ -74,14 +74,21 @@ class ScriptedDevice:
             if from_seq == LIVE_ONLY:
                 self.skipped += max(0, now - self.send_from)
                 self.send_from = now
-            else:
-                self.send_from = from_seq
+            else:  # replay from what the host asks for, as far as the device has it
+                self.send_from = min(from_seq, now)
             self.streaming = self.started = True
-            return [Response(command.opcode, Result.OK, command.token, struct.pack("<II", 0, 0))]
+            first = struct.pack("<II", self.send_from, now - self.send_from)
+            return [Response(command.opcode, Result.OK, command.token, first)]
         if command.opcode is Opcode.VIBRATE:
             self.vibrations.append(command.params)
             return [ok]
         return [Response(command.opcode, Result.UNKNOWN_OPCODE, command.token)]
+
+    def reboot(self) -> None:
+        """Power-cycle: counters and clock start again from zero."""
+        self.t0 = time.monotonic()
+        self.send_from = 0
+        self.streaming = self.started = False
 
     def due_packets(self) -> list[Message]:
         if not self.streaming or self.stalled:
@@ -391,6 +398,26 @@ async def test_status_messages_pass_through() -> None:
 
     items = await collect(link, 300, {100: inject})
     assert status in items
+
+
+async def test_a_restarted_device_continues_the_host_axes() -> None:
+    device = ScriptedDevice(speed=5)
+    channel = ScriptedChannel(device)
+    link = make_link(channel)
+
+    def reboot() -> None:
+        channel.drop()
+        device.reboot()
+
+    items = await collect(link, 900, {400: reboot})
+    block = samples_of(items)
+    assert block.seq is not None
+    assert np.all(np.diff(block.seq) >= 1)  # no sequence number twice, none going back
+    assert np.all(np.diff(block.t_s) > 0)  # time never runs backwards
+    stats = link.statistics()
+    assert stats.device_restarts == 1
+    assert stats.samples == len(block)
+    assert stats.duplicates == 0
 
 
 def test_backoff_grows_and_is_capped() -> None:
