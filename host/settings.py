@@ -81,7 +81,8 @@ class Settings:
         delay_s: how long the slouch must last before an alert, seconds.
         policy_mode: one of :data:`POLICY_MODES`.
         quiet_start: start of quiet hours ``HH:MM`` (local time), or "" for none. During quiet
-            hours alerts show only in the window (no tray, sound or vibration).
+            hours alerts show only in the window (no tray or sound; the sensor's vibration is
+            sent by the engine and follows ``haptics``).
         quiet_end: end of quiet hours ``HH:MM``; may be before ``quiet_start`` (over midnight).
         snooze_min: the snooze length offered first, minutes (one of 15, 30, 60).
         haptics: send a vibrate command to the sensor on alerts.

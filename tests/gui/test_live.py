@@ -139,3 +139,30 @@ def test_wizard_rejects_a_moving_capture_with_the_reason(qtbot: QtBot, window: M
     assert "moved" in page.status.text()
     assert page.start_button.text() == "Try again"
     assert not page.isComplete()
+
+
+@_NEEDS_POSE
+def test_wizard_six_position_fits_the_accelerometer(qtbot: QtBot, window: MainWindow) -> None:
+    window.connect_device("sim:guided?speed=40")
+    qtbot.waitUntil(lambda: window.link_state is LinkState.CONNECTED, timeout=5000)
+    wizard = CalibrationWizard(
+        window.session, window.session_engine(), countdown_s=0, capture_s=3.0, parent=window
+    )
+    qtbot.addWidget(wizard)
+    wizard.six_position.setChecked(True)
+    wizard.show()
+    for page in (wizard.upright_page, wizard.forward_page, wizard.six_page):
+        wizard.next()
+        assert wizard.currentPage() is page
+        page.start_capture()
+        qtbot.waitUntil(lambda p=page: p.isComplete() or bool(p.error_text), timeout=10_000)
+        assert page.error_text == ""
+    wizard.next()
+    assert wizard.currentPage() is wizard.summary_page
+    assert "six positions" in wizard.summary.text()
+    calibration = wizard.calibration
+    assert calibration is not None
+    assert calibration.accel_scale is not None
+    assert calibration.accel_offset_m_s2 is not None
+    assert all(abs(s - 1.0) < 0.05 for s in calibration.accel_scale)
+    assert all(abs(o) < 0.5 for o in calibration.accel_offset_m_s2)
