@@ -163,3 +163,40 @@ async def test_posture_scan_without_bluetooth_exits_3() -> None:
     _, err = await asyncio.wait_for(proc.communicate(), 20)
     assert proc.returncode == 3
     assert "BlueZ" in err.decode()
+
+
+@pytest.mark.parametrize(
+    ("error", "expected", "transient", "words"),
+    [
+        ("unavailable", "BluetoothUnavailableError", False, "switched off"),
+        ("dbus-missing", "BluetoothUnavailableError", False, "BlueZ"),
+        ("not-permitted", "BluetoothUnavailableError", False, "bluetooth' group"),
+        ("not-found", "ConnectError", True, "in range"),
+        ("page-timeout", "ConnectError", True, "br-connection-page-timeout"),
+    ],
+)
+def test_bleak_errors_become_ours_with_advice(
+    error: str, expected: str, transient: bool, words: str
+) -> None:
+    from bleak.exc import (
+        BleakBluetoothNotAvailableError,
+        BleakBluetoothNotAvailableReason,
+        BleakDBusError,
+        BleakDeviceNotFoundError,
+    )
+
+    from host.transports.ble import _translate
+
+    exc: BaseException = {
+        "unavailable": BleakBluetoothNotAvailableError(
+            "off", BleakBluetoothNotAvailableReason.POWERED_OFF
+        ),
+        "dbus-missing": FileNotFoundError(2, "No such file or directory"),
+        "not-permitted": BleakDBusError("org.bluez.Error.NotPermitted", ["denied"]),
+        "not-found": BleakDeviceNotFoundError("AA:BB", "not found"),
+        "page-timeout": BleakDBusError("org.bluez.Error.Failed", ["br-connection-page-timeout"]),
+    }[error]
+    ours = _translate(exc, "connecting")
+    assert type(ours).__name__ == expected
+    assert ours.transient is transient
+    assert words in str(ours)
