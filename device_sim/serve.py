@@ -42,7 +42,8 @@ faces:
   tcp     a TCP byte stream on 127.0.0.1 (serial:socket://127.0.0.1:PORT)
 
 examples:
-  eval "$(posture-sim serve desk_day --face ble &)"; sleep 1   # or read the line yourself
+  posture-sim serve desk_day --face ble > sim.env & sleep 1; export $(cat sim.env)
+  posture scan
   posture-sim serve desk_day --face ble --speed 10 --drop-link-every 60 --drop-link-for 5
   DBUS_SYSTEM_BUS_ADDRESS=unix:path=... posture monitor --device ble:name=PostureSim-XXXX
   posture-sim serve office --face serial --corrupt-rate 0.01
@@ -131,10 +132,18 @@ def report_command(command: Command) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Serve until SIGINT/SIGTERM; returns the exit code."""
+    """Serve until SIGINT/SIGTERM; returns the exit code (3: dbus-daemon missing or broken).
+
+    Raises:
+        ConfigError: bad scenario, rate or fault options (exit 2 in the CLI).
+    """
     device = build_device(args)
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_serve(args, device))
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(_serve(args, device))
+    except (FileNotFoundError, RuntimeError) as exc:  # PrivateBus: no or failing dbus-daemon
+        sys.stderr.write(f"posture-sim: {exc}\n")
+        return 3
     return 0
 
 
@@ -186,9 +195,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         sys.stderr.write(f"posture-sim: error: {exc}\n")
         return 2
-    except (FileNotFoundError, RuntimeError) as exc:
-        sys.stderr.write(f"posture-sim: {exc}\n")
-        return 3
 
 
 if __name__ == "__main__":
