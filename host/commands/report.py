@@ -78,8 +78,14 @@ def run(args: argparse.Namespace) -> int:
                 step(f"loading session {info.id} ({i}/{len(sessions)})")
                 data += load_session_data(store, [info])
             study_id = store.study_id
+            calibrations = {
+                info.id: events[0].data
+                for info in sessions
+                if info.calibration is None
+                and (events := store.events(info.id, kind="calibration"))
+            }
         step("statistics")
-        report = ReportInput(study_id, sessions, data, compute(data), now_local())
+        report = ReportInput(study_id, sessions, data, compute(data), now_local(), calibrations)
         figures = render_figures(report, step)
         step("writing PDF")
         os.close(open_private(out))

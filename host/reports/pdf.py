@@ -13,7 +13,7 @@ import base64
 import html
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -47,6 +47,9 @@ class ReportInput:
     data: list[SessionData]
     stats: RangeStats
     generated_at: datetime
+    calibrations: dict[int, dict[str, object]] = field(default_factory=dict)
+    """Per session id, the calibration used (e.g. a live session's first calibration event),
+    for sessions whose stored start calibration is empty."""
 
 
 def render_figures(
@@ -104,10 +107,11 @@ def _header(r: ReportInput) -> str:
     placements = sorted({x.placement for x in r.sessions})
     cals = []
     for x in r.sessions:
-        c = x.calibration or {}
+        c = x.calibration or r.calibrations.get(x.id) or {}
         bend = c.get("forward_bend_deg")
         bend_text = f", forward bend {float(str(bend)):.0f}°" if bend is not None else ""
-        cals.append(f"{c.get('method', 'none')}{bend_text}")
+        made = str(c.get("created") or "")[:10]
+        cals.append(f"{c.get('method', 'none')}{bend_text}" + (f" ({made})" if made else ""))
     info = [public_device_info(x.device_info) for x in r.sessions if x.device_info]
     models = sorted({str(i.get("model") or i.get("name") or "") for i in info} - {""})
     low = [d.label for d in s.days if d.low_wear]
