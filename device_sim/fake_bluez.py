@@ -253,6 +253,12 @@ class _Device(ServiceInterface):
         return [protocol.SERVICE_UUID]
 
     @dbus_property(access=_RO)
+    def ServiceData(self) -> DBusDict:  # noqa: N802
+        # battery level in the advertisement, so a scan can show it without connecting
+        level = max(0, min(100, self._world.peripheral.battery_pct()))
+        return {protocol.BATTERY_SERVICE_UUID: Variant("ay", bytes([level]))}
+
+    @dbus_property(access=_RO)
     def ManufacturerData(self) -> DBusManufacturerData:  # noqa: N802
         # 0xFFFF: the SIG's "no company" id reserved for testing
         return {0xFFFF: Variant("ay", b"posture-sim")}

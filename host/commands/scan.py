@@ -53,14 +53,15 @@ def run(args: argparse.Namespace) -> int:
 
     results = asyncio.run(scan(args.timeout))
     if args.json:
-        print(json.dumps([{"name": r.name, "address": r.address, "rssi_dbm": r.rssi_dbm}
-                          for r in results]))  # fmt: skip
+        print(json.dumps([{"name": r.name, "address": r.address, "rssi_dbm": r.rssi_dbm,
+                           "battery_pct": r.battery_pct} for r in results]))  # fmt: skip
     elif results:
         width = max(len("NAME"), *(len(r.name) for r in results))
-        print(f"{'NAME':<{width}}  {'ADDRESS':<17}  RSSI")
+        print(f"{'NAME':<{width}}  {'ADDRESS':<17}  {'RSSI':>8}  BATTERY")
         for r in results:
             rssi = "?" if r.rssi_dbm is None else f"{r.rssi_dbm} dBm"
-            print(f"{r.name:<{width}}  {r.address:<17}  {rssi}")
+            battery = "?" if r.battery_pct is None else f"{r.battery_pct} %"
+            print(f"{r.name:<{width}}  {r.address:<17}  {rssi:>8}  {battery}")
     if not results:
         print(
             f"no posture sensor found in {args.timeout:g} s; is it charged, switched on and in "

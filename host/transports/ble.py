@@ -85,11 +85,21 @@ _UNAVAILABLE_ADVICE = {
 
 @dataclass(frozen=True, slots=True)
 class ScanResult:
-    """One of our sensors seen while scanning."""
+    """One of our sensors seen while scanning.
+
+    Attributes:
+        battery_pct: from the advertisement's Battery service data, when the sensor sends it.
+    """
 
     name: str
     address: str
     rssi_dbm: int | None
+    battery_pct: int | None = None
+
+
+def _advertised_battery(adv: AdvertisementData) -> int | None:
+    data = adv.service_data.get(protocol.BATTERY_SERVICE_UUID)
+    return int(data[0]) if data and data[0] <= 100 else None
 
 
 def _translate(exc: BaseException, what: str) -> TransportError:
@@ -133,7 +143,9 @@ async def scan(timeout_s: float = 5.0) -> list[ScanResult]:
     except (BleakError, OSError) as exc:
         raise _translate(exc, "scanning for sensors") from exc
     results = [
-        ScanResult(adv.local_name or device.name or "", device.address, adv.rssi)
+        ScanResult(
+            adv.local_name or device.name or "", device.address, adv.rssi, _advertised_battery(adv)
+        )
         for device, adv in found.values()
         if protocol.SERVICE_UUID in (u.lower() for u in adv.service_uuids)
     ]

@@ -152,6 +152,7 @@ async def test_posture_scan_lists_the_served_sensor(
     out, err = await asyncio.wait_for(proc.communicate(), 20)
     assert proc.returncode == 0, err.decode()
     assert '"name": "PostureSim-' in out.decode()
+    assert '"battery_pct": 100' in out.decode()  # advertised as Battery service data
 
 
 async def test_posture_scan_without_bluetooth_exits_3() -> None:
