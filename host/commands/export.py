@@ -9,16 +9,12 @@ import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TextIO
 
-import numpy as np
-
-from host.csvio import write_csv
+from host.csvio import write_csv, write_csv_stream
 from host.recording.cli_args import add_db_argument, open_private, open_store, parse_session_id
 from host.recording.store import SessionStore
 from host.recording.summary import ACTIVITY_NAMES, ZONE_NAMES
 from host.reports.load import public_device_info, redact_device
-from host.samples import SampleBlock
 
 __all__ = ["jsonl_lines", "register", "run"]
 
@@ -121,19 +117,6 @@ def jsonl_lines(store: SessionStore, session_id: int) -> Iterator[str]:
         yield json.dumps({"type": "event", "t": e.t_s, "kind": e.kind, "data": _redact(e.data)})
 
 
-def _write_csv_stream(out: TextIO, samples: SampleBlock) -> None:
-    # the same columns and precision as host.csvio.write_csv, which only takes a path
-    columns = [samples.t_s[:, None], samples.accel_m_s2]
-    header = "t,ax,ay,az"
-    fmt = ["%.6f", "%.5f", "%.5f", "%.5f"]
-    if samples.gyro_rad_s is not None:
-        columns.append(samples.gyro_rad_s)
-        header += ",gx,gy,gz"
-        fmt += ["%.6f", "%.6f", "%.6f"]
-    out.write(header + "\n")
-    np.savetxt(out, np.hstack(columns), fmt=fmt, delimiter=",")
-
-
 def run(args: argparse.Namespace) -> int:
     """Export; 0 on success."""
     try:
@@ -150,7 +133,7 @@ def _export(args: argparse.Namespace) -> int:
         if args.format == "csv":
             samples = store.samples(store.session(args.session).id)
             if args.output is None:
-                _write_csv_stream(sys.stdout, samples)
+                write_csv_stream(sys.stdout, samples)
             else:
                 os.close(open_private(args.output))
                 write_csv(args.output, samples)
