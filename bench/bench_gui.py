@@ -32,46 +32,33 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
+
+from host.engine import LiveUpdate
+from host.posture import PostureBlock
 
 __all__ = ["run"]
 
 RATE_HZ = 100.0
 WINDOW_S = 600.0
+FloatArray = npt.NDArray[np.float64]
 
 
-@dataclass(frozen=True)
-class _Posture:
-    t_s: np.ndarray  # type: ignore[type-arg]
-    flexion_deg: np.ndarray  # type: ignore[type-arg]
-    lateral_deg: np.ndarray  # type: ignore[type-arg]
-    zone: np.ndarray  # type: ignore[type-arg]
-    activity: np.ndarray  # type: ignore[type-arg]
-    dwell_s: np.ndarray  # type: ignore[type-arg]
-    confidence: np.ndarray  # type: ignore[type-arg]
-
-
-@dataclass(frozen=True)
-class _Update:
-    posture: _Posture
-    seconds_to_alert: float | None
-
-
-def _signal(t_s: np.ndarray, rng: np.random.Generator) -> np.ndarray:  # type: ignore[type-arg]
+def _signal(t_s: FloatArray, rng: np.random.Generator) -> FloatArray:
     """Desk-like flexion: slow drifts into slouches, a few bends, sensor noise (degrees)."""
     slow = 12.0 + 10.0 * np.sin(t_s / 90.0) + 6.0 * np.sin(t_s / 13.0)
     bends = 35.0 * (np.sin(t_s / 40.0) > 0.995)
     return slow + bends + rng.normal(0.0, 0.4, t_s.size)
 
 
-def _update(t0_s: float, n: int, rng: np.random.Generator) -> _Update:
+def _update(t0_s: float, n: int, rng: np.random.Generator) -> LiveUpdate:
     t_s = t0_s + np.arange(n) / RATE_HZ
     flexion = _signal(t_s, rng)
-    return _Update(
-        _Posture(
+    return LiveUpdate(
+        PostureBlock(
             t_s,
             flexion,
             rng.normal(0.0, 2.0, n),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -37,6 +38,15 @@ def make_update(
         confidence=np.ones(n),
     )
     return Update(block, seconds_to_alert)
+
+
+UpdateFactory = Callable[..., Update]
+
+
+@pytest.fixture
+def update_factory() -> UpdateFactory:
+    """:func:`make_update`, for tests that feed the bridge as the engine thread would."""
+    return make_update
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pytest
@@ -11,7 +13,6 @@ from pytestqt.qtbot import QtBot
 from host.gui.bridge import EngineBridge, LiveFrame, PlotRing
 from host.gui.plots import FlexionPlot
 from host.posture import Zone
-from tests.gui.conftest import make_update
 
 
 def test_ring_keeps_newest_contiguous() -> None:
@@ -39,7 +40,9 @@ def test_ring_equals_tail_of_stream(chunks: list[int]) -> None:
     np.testing.assert_array_equal(ring.view(), stream[:, max(0, i - 37) : i])
 
 
-def test_updates_from_another_thread_reach_one_frame(qtbot: QtBot) -> None:
+def test_updates_from_another_thread_reach_one_frame(
+    update_factory: Callable[..., Any], qtbot: QtBot
+) -> None:
     bridge = EngineBridge(window_s=60.0)
     frames: list[LiveFrame] = []
     bridge.frame_drained.connect(frames.append)
@@ -47,7 +50,7 @@ def test_updates_from_another_thread_reach_one_frame(qtbot: QtBot) -> None:
     def engine_thread() -> None:
         for k in range(20):
             zone = Zone.UPRIGHT if k < 10 else Zone.SLOUCHED
-            bridge.push_update(make_update(k * 0.1, 10, 5.0 if k < 10 else 30.0, zone))
+            bridge.push_update(update_factory(k * 0.1, 10, 5.0 if k < 10 else 30.0, zone))
 
     worker = threading.Thread(target=engine_thread)
     worker.start()
@@ -65,21 +68,23 @@ def test_updates_from_another_thread_reach_one_frame(qtbot: QtBot) -> None:
     assert bridge.drain() is None  # nothing new
 
 
-def test_window_is_bounded_and_restart_clears(qtbot: QtBot) -> None:
+def test_window_is_bounded_and_restart_clears(
+    update_factory: Callable[..., Any], qtbot: QtBot
+) -> None:
     bridge = EngineBridge(window_s=10.0, rate_hz=100.0)
     for k in range(30):
-        bridge.push_update(make_update(k * 1.0, 100, 1.0, Zone.UPRIGHT))
+        bridge.push_update(update_factory(k * 1.0, 100, 1.0, Zone.UPRIGHT))
     frame = bridge.drain()
     assert frame is not None
     assert frame.t_s.size == 1000
     assert frame.t_s[0] == pytest.approx(20.0)
-    bridge.push_update(make_update(0.0, 50, 1.0, Zone.UPRIGHT))  # a new stream
+    bridge.push_update(update_factory(0.0, 50, 1.0, Zone.UPRIGHT))  # a new stream
     frame = bridge.drain()
     assert frame is not None
     assert frame.t_s.size == 50
 
 
-def test_timer_drains_and_plot_paints(qtbot: QtBot) -> None:
+def test_timer_drains_and_plot_paints(update_factory: Callable[..., Any], qtbot: QtBot) -> None:
     bridge = EngineBridge(window_s=600.0)
     plot = FlexionPlot(600.0)
     qtbot.addWidget(plot)
@@ -88,7 +93,7 @@ def test_timer_drains_and_plot_paints(qtbot: QtBot) -> None:
     qtbot.waitExposed(plot)
     bridge.frame_drained.connect(plot.show_frame)
     bridge.start()
-    bridge.push_update(make_update(0.0, 60_000, 25.0, Zone.SLOUCHED))
+    bridge.push_update(update_factory(0.0, 60_000, 25.0, Zone.SLOUCHED))
     qtbot.waitUntil(lambda: plot.points_plotted == 60_000, timeout=2000)
     qtbot.waitUntil(lambda: len(plot.latencies_s) == 1, timeout=2000)
     assert 0.0 < plot.latencies_s[0] < 1.0
@@ -105,12 +110,12 @@ def test_timer_drains_and_plot_paints(qtbot: QtBot) -> None:
     bridge.stop()
 
 
-def test_nan_flexion_is_not_plotted(qtbot: QtBot) -> None:
+def test_nan_flexion_is_not_plotted(update_factory: Callable[..., Any], qtbot: QtBot) -> None:
     bridge = EngineBridge(window_s=60.0)
     plot = FlexionPlot(60.0)
     qtbot.addWidget(plot)
-    bridge.push_update(make_update(0.0, 100, float("nan"), Zone.UNKNOWN))
-    bridge.push_update(make_update(1.0, 100, 12.0, Zone.MILD))
+    bridge.push_update(update_factory(0.0, 100, float("nan"), Zone.UNKNOWN))
+    bridge.push_update(update_factory(1.0, 100, 12.0, Zone.MILD))
     frame = bridge.drain()
     assert frame is not None
     plot.show_frame(frame)

@@ -12,7 +12,7 @@ from pytestqt.qtbot import QtBot
 
 from calibration.model import Calibration
 from host.gui.main_window import MainWindow
-from host.gui.wizard import CalibrationWizard
+from host.gui.wizard import CalibrationWizard, CapturePage
 from host.settings import Settings
 from host.transports.base import LinkState
 
@@ -155,7 +155,11 @@ def test_wizard_six_position_fits_the_accelerometer(qtbot: QtBot, window: MainWi
         wizard.next()
         assert wizard.currentPage() is page
         page.start_capture()
-        qtbot.waitUntil(lambda p=page: p.isComplete() or bool(p.error_text), timeout=10_000)
+
+        def settled(page: CapturePage = page) -> bool:
+            return page.isComplete() or bool(page.error_text)
+
+        qtbot.waitUntil(settled, timeout=10_000)
         assert page.error_text == ""
     wizard.next()
     assert wizard.currentPage() is wizard.summary_page

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pytestqt.qtbot import QtBot
@@ -17,7 +19,6 @@ from host.posture import Zone
 from host.protocol import StatusMessage
 from host.settings import Settings, load_settings
 from host.transports.base import LinkEvent, LinkState
-from tests.gui.conftest import make_update
 
 
 class RecordingNotifier:
@@ -46,9 +47,11 @@ def test_defaults_match_the_alert_policy() -> None:
     assert alert_config_from_settings(Settings()) == AlertConfig()
 
 
-def test_frames_update_plot_indicator_and_zone_times(qtbot: QtBot, window: MainWindow) -> None:
-    window.bridge.push_update(make_update(0.0, 500, 5.0, Zone.UPRIGHT))
-    window.bridge.push_update(make_update(5.0, 300, 35.0, Zone.SLOUCHED, seconds_to_alert=42.0))
+def test_frames_update_plot_indicator_and_zone_times(
+    update_factory: Callable[..., Any], qtbot: QtBot, window: MainWindow
+) -> None:
+    window.bridge.push_update(update_factory(0.0, 500, 5.0, Zone.UPRIGHT))
+    window.bridge.push_update(update_factory(5.0, 300, 35.0, Zone.SLOUCHED, seconds_to_alert=42.0))
     qtbot.waitUntil(lambda: window.plot.points_plotted == 800, timeout=2000)
     assert window.indicator.zone_label.text() == zone_style(int(Zone.SLOUCHED)).label
     assert window.indicator.angle_label.text() == "+35°"
