@@ -24,6 +24,9 @@ __all__ = ["DashboardOptions", "has_display", "run_dashboard"]
 
 logger = logging.getLogger(__name__)
 
+# In screenshot mode the grab waits up to this long past --exit-after for the first sample.
+_SCREENSHOT_GRACE_S = 10.0
+
 
 def has_display(env: Mapping[str, str] | None = None) -> bool:
     """Whether Qt can show a window: a display server, or an explicit non-GUI platform."""
@@ -45,7 +48,8 @@ class DashboardOptions:
             except in screenshot mode).
         settings_path: settings TOML (None: the user config directory).
         screenshot: write a PNG of the window after ``exit_after_s`` and exit.
-        exit_after_s: wall-clock seconds to run before the screenshot / exit.
+        exit_after_s: wall-clock seconds to run before the screenshot / exit (a screenshot also
+            waits, at most 10 s more, until the first sample is on the plot).
     """
 
     device: str | None = None
@@ -87,15 +91,23 @@ def run_dashboard(options: DashboardOptions, started: float | None = None) -> in
             time.perf_counter() - started,
         )
 
+    plotted: list[bool] = []
     window.first_sample_plotted.connect(first_sample)
+    window.first_sample_plotted.connect(lambda: plotted.append(True))
     if options.device is not None or options.screenshot is not None:
         window.connect_device(options.device or settings.device)
     result = {"code": 0}
     if options.exit_after_s is not None:
+        deadline = time.monotonic() + options.exit_after_s + _SCREENSHOT_GRACE_S
 
         def finish() -> None:
-            if options.screenshot is not None and not save_screenshot(window, options.screenshot):
-                result["code"] = 1
+            if options.screenshot is not None:
+                if not plotted and time.monotonic() < deadline:
+                    # A slow machine: a screenshot of an empty plot helps nobody; wait a little.
+                    QTimer.singleShot(100, finish)
+                    return
+                if not save_screenshot(window, options.screenshot):
+                    result["code"] = 1
             window.close()
             app.quit()
 
