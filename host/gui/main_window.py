@@ -36,6 +36,7 @@ from host.engine import EngineConfig
 from host.errors import CalibrationError, PostureError
 from host.gui.bridge import EngineBridge, LiveFrame
 from host.gui.devices import DevicePicker
+from host.gui.history import HistoryTab
 from host.gui.notify import DesktopNotifier, Notifier, write_chime
 from host.gui.plots import FlexionPlot
 from host.gui.session import EngineFactory, LiveSession, alert_config_from_settings
@@ -192,15 +193,19 @@ class MainWindow(QMainWindow):
         live.setStretchFactor(1, 1)
         self.tabs.addTab(live, "Live")
         self.history = self._build_history()
-        if self.history is not None:
-            self.tabs.addTab(self.history, "History")
+        self.tabs.addTab(self.history, "History")
+        # Sessions recorded meanwhile appear when the tab is opened.
+        self.tabs.currentChanged.connect(
+            lambda index: (
+                self.history.refresh() if self.tabs.widget(index) is self.history else None
+            )
+        )
         outer.addWidget(self.tabs, 1)
         self.setCentralWidget(central)
         self.status_bar = QStatusBar()
         self.setStatusBar(self.status_bar)
 
-    def _build_history(self) -> QWidget | None:
-        from host.gui.history import HistoryTab
+    def _build_history(self) -> HistoryTab:
 
         return HistoryTab(self.settings.database_path())
 
@@ -334,7 +339,8 @@ class MainWindow(QMainWindow):
         self.link_label.setToolTip(event.detail)
         colour = {"connected": "#1e7b34", "disconnected": "#666"}.get(text, "#b36b00")
         self.link_label.setStyleSheet(f"color: {colour}; font-weight: bold;")
-        if event.state is LinkState.CLOSED and not self.session.running:
+        if event.state is LinkState.CLOSED:
+            # The engine has finished (stopped, or a permanent error reported via on_error).
             self.connect_button.setText("Connect")
 
     def _on_alert(self, alert: Alert) -> None:

@@ -170,3 +170,18 @@ def test_wizard_six_position_fits_the_accelerometer(qtbot: QtBot, window: MainWi
     assert calibration.accel_offset_m_s2 is not None
     assert all(abs(s - 1.0) < 0.05 for s in calibration.accel_scale)
     assert all(abs(o) < 0.5 for o in calibration.accel_offset_m_s2)
+
+
+def test_bluetooth_missing_reports_and_resets(
+    qtbot: QtBot, window: MainWindow, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # No BlueZ behind the system bus: a permanent error, so the engine stops and says why.
+    monkeypatch.setenv("DBUS_SYSTEM_BUS_ADDRESS", f"unix:path={tmp_path / 'no-bus'}")
+    errors: list[str] = []
+    window.bridge.error_occurred.connect(errors.append)
+    window.connect_device("ble:name=PostureSim-0000")
+    qtbot.waitUntil(lambda: window.link_state is LinkState.CLOSED and bool(errors), timeout=10_000)
+    assert window.connect_button.text() == "Connect"
+    assert window.link_label.text() == "disconnected"
+    assert "BlueZ" in errors[0]
+    assert errors[0] in window.status_bar.currentMessage()
