@@ -335,3 +335,9 @@ SCENARIOS: dict[str, Scenario] = {
         ),
     )
 }
+
+# Home-exercise and range-of-motion scenarios (issue 8) live in their own module; it imports
+# Scenario and the preamble from here, so it is merged in after they exist.
+from device_sim.exercise_scenarios import EXERCISE_SCENARIOS  # noqa: E402
+
+SCENARIOS.update(EXERCISE_SCENARIOS)
