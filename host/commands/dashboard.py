@@ -32,8 +32,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p = subparsers.add_parser(
         "dashboard",
         help="the desktop window: live plot, posture, alerts, calibration wizard, history",
-        description="Open the Posture Companion window: live trunk flexion with zone bands and "
-        "the alert threshold, current posture, today's time per zone, alerts with snooze and "
+        description="Open the Posture Companion window: live trunk flexion with zone bands and\n"
+        "the alert threshold, current posture, today's time per zone, alerts with snooze and\n"
         "pause, a guided calibration, and the history of recorded sessions.",
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
