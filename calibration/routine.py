@@ -65,7 +65,7 @@ async def run_routine(
     Args:
         capture: coroutine returning the next ``seconds`` of samples.
         prompt: shows an instruction (sync or async).
-        request_pose: asks a simulated wearer to take ``"upright"`` / ``"forward"``.
+        request_pose: asks a simulated wearer to take ``"upright"`` / ``"forward_bend"``.
         device: device identifier stored in the calibration.
         settings: durations and retries.
 
@@ -82,7 +82,7 @@ async def run_routine(
     forward = None
     if cfg.forward_s > 0:
         forward = await _capture_still(
-            capture, prompt, request_pose, cfg, "forward",
+            capture, prompt, request_pose, cfg, "forward_bend",
             "Bend forward from the hips about 30° and hold still", cfg.forward_s,
             lambda block: fit_mounting(neutral, block, device=device),
         )  # fmt: skip

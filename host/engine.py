@@ -22,8 +22,10 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import numpy as np
 
 from calibration.model import Calibration
+from calibration.routine import RoutineSettings, run_routine
 from host.alerts import Alert, AlertConfig, AlertPolicy
 from host.analysis import LiveAnalyzer
+from host.errors import CalibrationError
 from host.link import SensorLink
 from host.posture import PostureBlock, PostureTracker
 from host.protocol import StatusMessage, VibratePattern
@@ -167,6 +169,42 @@ class Engine:
                 if not capture.future.done():
                     capture.future.cancel()
             self._emit_link(LinkEvent(LinkState.CLOSED, "stopped"))
+
+    async def run_calibrated(
+        self,
+        duration_s: float | None,
+        *,
+        calibrate_s: float | None,
+        prompt: Callable[[str], None],
+    ) -> None:
+        """:meth:`run`, calibrating "upright" from the first ``calibrate_s`` seconds.
+
+        The wearer is prompted through ``prompt``; a capture in which they moved is repeated
+        with the reason (calibration.routine). If it keeps failing the engine runs on without
+        angles and says so. ``calibrate_s=None`` skips the capture.
+        """
+        runner = asyncio.create_task(self.run(duration_s), name="engine-run")
+        calibrator = None
+        if calibrate_s is not None:
+            calibrator = asyncio.create_task(self._calibrate_upright(calibrate_s, prompt))
+        try:
+            await runner
+        finally:
+            if calibrator is not None:
+                calibrator.cancel()
+                await asyncio.gather(calibrator, return_exceptions=True)
+
+    async def _calibrate_upright(self, seconds: float, prompt: Callable[[str], None]) -> None:
+        settings = RoutineSettings(settle_s=0.0, neutral_s=seconds, forward_s=0.0)
+        try:
+            calibration = await run_routine(
+                self.capture, prompt, request_pose=self.request_pose,
+                device=self.config.device, settings=settings,
+            )  # fmt: skip
+        except CalibrationError as exc:
+            prompt(f"Could not calibrate ({exc}); showing data without angles.")
+            return
+        await self.set_calibration(calibration)
 
     def stop(self) -> None:
         """Ask :meth:`run` to finish (call on the engine's loop)."""

@@ -7,13 +7,8 @@ import asyncio
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from host.errors import CalibrationError, ConfigError
-
-if TYPE_CHECKING:
-    from host.engine import Engine
-    from host.live_view import LiveView
+from host.errors import ConfigError
 
 __all__ = ["register", "run"]
 
@@ -101,48 +96,11 @@ def run(args: argparse.Namespace) -> int:
     engine = Engine(config)
     view = LiveView(args.device, sys.stdout, engine.link.statistics)
     engine.listeners.append(view)
+    calibrate_s = None if calibration is not None or args.no_calibrate else args.calibrate_seconds
     with view:
-        asyncio.run(_main(engine, view, args, need_calibration=calibration is None))
+        asyncio.run(
+            engine.run_calibrated(args.duration, calibrate_s=calibrate_s, prompt=view.message)
+        )
     if engine.session_id is not None:
         print(f"recorded session {engine.session_id}")
     return 0
-
-
-async def _main(
-    engine: Engine, view: LiveView, args: argparse.Namespace, need_calibration: bool
-) -> None:
-    runner = asyncio.create_task(engine.run(args.duration))
-    calibrator = None
-    if need_calibration and not args.no_calibrate:
-        calibrator = asyncio.create_task(_quick_calibration(engine, view, args.calibrate_seconds))
-        calibrator.add_done_callback(lambda task: _report_failure(task, view))
-    try:
-        await runner
-    finally:
-        if calibrator is not None:
-            calibrator.cancel()
-            await asyncio.gather(calibrator, return_exceptions=True)
-
-
-def _report_failure(task: asyncio.Task[None], view: LiveView) -> None:
-    if not task.cancelled() and task.exception() is not None:
-        view.message(f"calibration failed: {task.exception()}")
-
-
-async def _quick_calibration(engine: Engine, view: LiveView, seconds: float) -> None:
-    """Capture an upright window at start; retry with the reason when the wearer moved."""
-    from calibration.procedures import fit_mounting
-
-    for attempt in range(1, 4):
-        view.message(f"Calibrating: sit upright and still for {seconds:.0f} s…")
-        await engine.request_pose("upright")
-        block = await engine.capture(seconds)
-        try:
-            calibration = fit_mounting(block, None, device=engine.config.device)
-        except CalibrationError as exc:
-            view.message(f"Calibration attempt {attempt} rejected: {exc}")
-            continue
-        await engine.set_calibration(calibration)
-        view.message("Calibrated: this posture is now 0°.")
-        return
-    view.message("Could not calibrate; showing uncalibrated data. Try --calibrate-seconds 3.")

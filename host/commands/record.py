@@ -14,7 +14,6 @@ from host.recording.cli_args import add_db_argument
 
 if TYPE_CHECKING:
     from host.alerts import Alert
-    from host.engine import Engine
     from host.transports.base import LinkEvent
 
 __all__ = ["register", "run"]
@@ -96,8 +95,15 @@ def run(args: argparse.Namespace) -> int:
         haptics=not args.no_haptics,
     )
     engine = Engine(config, [Status()])
+    calibrate_s = None if calibration is not None or args.no_calibrate else args.calibrate_seconds
     try:
-        asyncio.run(_main(engine, args, need_calibration=calibration is None))
+        asyncio.run(
+            engine.run_calibrated(
+                args.duration,
+                calibrate_s=calibrate_s,
+                prompt=lambda text: print(text, file=sys.stderr),
+            )
+        )
     finally:
         if engine.session_id is not None:
             print(
@@ -110,33 +116,5 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _main(engine: Engine, args: argparse.Namespace, *, need_calibration: bool) -> None:
-    runner = asyncio.create_task(engine.run(args.duration))
-    calibrator = None
-    if need_calibration and not args.no_calibrate:
-        calibrator = asyncio.create_task(_calibrate(engine, args.calibrate_seconds))
-    try:
-        await runner
-    finally:
-        if calibrator is not None:
-            calibrator.cancel()
-            await asyncio.gather(calibrator, return_exceptions=True)
-
-
-async def _calibrate(engine: Engine, seconds: float) -> None:
-    """Upright capture at the start; retried with the reason when the wearer moved."""
-    from calibration.procedures import fit_mounting
-
-    for attempt in range(1, 4):
-        print(f"calibrating: sit upright and still for {seconds:.0f} s", file=sys.stderr)
-        # no request_pose: every simulator scenario starts with 10 s upright and still anyway
-        block = await engine.capture(seconds)
-        try:
-            calibration = fit_mounting(block, None, device=engine.config.device)
-        except CalibrationError as exc:
-            print(f"calibration attempt {attempt} rejected: {exc}", file=sys.stderr)
-            continue
-        await engine.set_calibration(calibration)
-        print("calibrated: this posture is now 0°", file=sys.stderr)
-        return
-    print("could not calibrate; recording raw data only", file=sys.stderr)
+def _say(text: str) -> None:
+    print(text, file=sys.stderr)

@@ -55,7 +55,7 @@ async def test_routine_retries_then_calibrates() -> None:
     np.testing.assert_allclose(cal.r_bs, mount, atol=0.01)
     assert cal.method == "neutral+forward"
     assert any("you moved" in m for m in messages)
-    assert stream.poses == ["upright", "upright", "forward"]
+    assert stream.poses == ["upright", "upright", "forward_bend"]
     assert messages[-1].startswith("Calibrated")
 
 
