@@ -6,6 +6,7 @@ whole day cheap to load (28 800 rows for 8 hours), so loading happens in the GUI
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import os
 from pathlib import Path
@@ -38,6 +39,8 @@ from host.reports.metrics import PeriodStats, compute
 __all__ = ["HistoryTab", "session_statistics"]
 
 logger = logging.getLogger(__name__)
+
+_OTHER_PEN = pg.mkPen(color="#9bb3d6", width=1, cosmetic=True)  # the day's other sessions
 
 
 def session_statistics(stats: PeriodStats) -> list[tuple[str, str]]:
@@ -80,6 +83,7 @@ class HistoryTab(QWidget):
         self.db_path = db_path or default_db_path()
         self.sessions: list[SessionInfo] = []
         self.shown_statistics: list[tuple[str, str]] = []
+        self._day_curves: list[pg.PlotDataItem] = []
         layout = QVBoxLayout(self)
         row = QHBoxLayout()
         self.refresh_button = QPushButton("Refresh")
@@ -106,7 +110,7 @@ class HistoryTab(QWidget):
         self.timeline = pg.PlotWidget(background="w")
         item = self.timeline.getPlotItem()
         item.setLabel("left", "flexion", units="°")
-        item.setLabel("bottom", "hours into the session")
+        item.setLabel("bottom", "time of day (h)")
         item.showGrid(x=True, y=True, alpha=0.15)
         for band in zone_bands():
             colour = pg.mkColor(band.colour)
@@ -180,18 +184,40 @@ class HistoryTab(QWidget):
             self.show_session(info.id)
 
     def show_session(self, session_id: int) -> None:
-        """Plot the session's per-second flexion and fill the statistics table."""
+        """Plot the day of the session (its sessions on a time-of-day axis, the selected one
+        highlighted) and fill the statistics table for the selected session."""
         store = self._open()
         if store is None:
             return
         with store:
-            data = load_session_data(store, [store.session(session_id)])
-        summaries = data[0].summaries
-        hours = summaries.sec.astype(np.float64) / 3600.0
-        self.curve.setData(hours, summaries.flexion_deg.astype(np.float64), connect="finite")
-        if hours.size:
-            self.timeline.getPlotItem().setXRange(float(hours[0]), float(hours[-1]), padding=0)
-        self.shown_statistics = session_statistics(compute(data).overall)
+            info = store.session(session_id)
+            day = info.started_at.astimezone().date()
+            same_day = [s for s in store.sessions() if s.started_at.astimezone().date() == day]
+            data = load_session_data(store, same_day)
+        for curve in self._day_curves:
+            self.timeline.getPlotItem().removeItem(curve)
+        self._day_curves = []
+        midnight = dt.datetime.combine(day, dt.time(), info.started_at.astimezone().tzinfo)
+        selected_hours = np.zeros(0)
+        for session in data:
+            offset_h = (session.started_at - midnight).total_seconds() / 3600.0
+            hours = offset_h + session.summaries.sec.astype(np.float64) / 3600.0
+            flexion = session.summaries.flexion_deg.astype(np.float64)
+            if session.session_id == session_id:
+                self.curve.setData(hours, flexion, connect="finite")
+                selected_hours = hours
+            else:
+                other = self.timeline.getPlotItem().plot(pen=_OTHER_PEN)
+                other.setData(hours, flexion, connect="finite")
+                other.setDownsampling(auto=True, method="peak")
+                self._day_curves.append(other)
+        self.timeline.getPlotItem().setTitle(f"{day:%A %d %B %Y}", size="9pt")
+        if selected_hours.size:
+            self.timeline.getPlotItem().setXRange(
+                float(np.floor(selected_hours[0])), float(np.ceil(selected_hours[-1])), padding=0
+            )
+        selected = [d for d in data if d.session_id == session_id]
+        self.shown_statistics = session_statistics(compute(selected).overall)
         self.stats.setRowCount(len(self.shown_statistics))
         for row, (label, value) in enumerate(self.shown_statistics):
             self.stats.setItem(row, 0, QTableWidgetItem(label))

@@ -45,8 +45,10 @@ def test_lists_sessions_and_shows_statistics(qtbot: QtBot, db: Path) -> None:
     stats = dict(tab.shown_statistics)
     assert stats["Alerts"].startswith("1 ")
     assert "17 min" in stats["Worn"]  # 600 + 300 + 120 s
-    _x, y = tab.curve.getData()
+    x, y = tab.curve.getData()
     assert len(y) == 1020  # one point per second
+    start = tab.sessions[0].started_at.astimezone()
+    assert x[0] == pytest.approx(start.hour + start.minute / 60 + start.second / 3600, abs=1e-3)
 
 
 def test_export_report_writes_private_pdf(qtbot: QtBot, db: Path, tmp_path: Path) -> None:
@@ -74,3 +76,20 @@ def test_today_baseline_from_recorded_sessions(db: Path, tmp_path: Path) -> None
     assert totals[int(Zone.SLOUCHED)] == pytest.approx(300.0, abs=2.0)
     assert recorded_zone_seconds(db, today - timedelta(days=1)) == {}
     assert recorded_zone_seconds(tmp_path / "absent.sqlite3", today) == {}
+
+
+def test_day_timeline_shows_the_days_other_sessions(qtbot: QtBot, db: Path) -> None:
+    samples, posture = synthesize([Segment(120.0, SITTING, 25.0)], rate_hz=50.0)
+    with SessionStore.open(db) as store:
+        later = store.create_session(device="sim:desk_day", source="live")
+        recorder = Recorder(store, later)
+        recorder.on_block(samples, posture)
+        recorder.close()
+        store.end_session(later)
+    tab = HistoryTab(db)
+    qtbot.addWidget(tab)
+    assert tab.table.rowCount() == 2
+    tab.show_session(later)
+    assert len(tab.timeline.getPlotItem().listDataItems()) == 2
+    _x, y = tab.curve.getData()
+    assert len(y) == 120
