@@ -212,7 +212,9 @@ def _rep(
     move = plan.move_s * tempo * _u(rng, 0.9, 1.1)
     if form == "rushed":
         move = 0.5
-    wobble = {"lateral_deg": _u(rng, 6.0, 9.0) * (1 if rng.random() < 0.5 else -1)}
+    # the trunk's roll: lateral bend when upright, rotation about the spine when horizontal
+    roll = "lateral_deg" if plan.posture in ("standing", "sitting") else "axial_deg"
+    wobble = {roll: _u(rng, 6.0, 9.0) * (1 if rng.random() < 0.5 else -1)}
     extra = wobble if form == "wobble" else {}
     _glide(b, move, {plan.channel: base + plan.direction * amp, **extra})
     hold = plan.hold_s * _u(rng, 0.85, 1.15) if plan.hold_s > 0 else _u(rng, 0.2, 0.5)
@@ -223,9 +225,9 @@ def _rep(
         back = move * 1.2
         _glide(b, back, {plan.channel: base - plan.direction * plan.counter_deg * amp / 15.0})
         b.hold(_u(rng, 0.3, 0.6))
-        _glide(b, back / 2.0, {plan.channel: base, "lateral_deg": 0.0})
+        _glide(b, back / 2.0, {plan.channel: base, roll: 0.0})
     else:
-        _glide(b, move, {plan.channel: base, "lateral_deg": 0.0})
+        _glide(b, move, {plan.channel: base, roll: 0.0})
     return t0, b.t_s, hold
 
 
@@ -284,10 +286,10 @@ class _HoldPlan:
 
 
 _HOLD_PLANS: dict[str, _HoldPlan] = {
-    "bird_dog": _HoldPlan("quadruped", ((2.0, 5.0), (2.0, -5.0)), 10.0, 6, move_s=1.5),
+    "bird_dog": _HoldPlan("quadruped", ((1.5, 6.0), (1.5, -6.0)), 10.0, 6, move_s=1.5),
     "hamstring_stretch": _HoldPlan("standing", ((30.0, 0.0),), 30.0, 3),
     "hip_flexor_stretch": _HoldPlan("standing", ((-8.0, 0.0),), 30.0, 3, move_s=2.5),
-    "single_leg_stance": _HoldPlan("standing", ((0.0, 4.5), (0.0, -4.5)), 25.0, 3, 2.0, 1.5),
+    "single_leg_stance": _HoldPlan("standing", ((0.0, 5.5), (0.0, -5.5)), 25.0, 3, 2.0, 1.5),
 }
 
 
@@ -297,21 +299,18 @@ def _hold_session(
     plan = _HOLD_PLANS[name]
     _get_into(b, rng, plan.posture, truth)
     base_pitch = b.value("flexion_deg")
+    roll = "lateral_deg" if plan.posture in ("standing", "sitting") else "axial_deg"
     for i in range(plan.holds):
         pitch, lateral = plan.shifts[i % len(plan.shifts)]
         scale = _u(rng, 0.8, 1.2)
         move = plan.move_s * _u(rng, 0.9, 1.2)
-        b.move(
-            move,
-            flexion_deg=base_pitch + pitch * scale,
-            lateral_deg=lateral * scale,
-            sway=plan.sway_gain,
-        )
+        targets = {"flexion_deg": base_pitch + pitch * scale, roll: lateral * scale}
+        _glide(b, move, {**targets, "sway": plan.sway_gain})
         start = b.t_s
         b.hold(plan.hold_s * _u(rng, 0.8, 1.15))
-        shift = math.hypot(pitch, lateral) * scale
+        shift = abs(lateral if lateral else pitch) * scale
         truth.holds.append(TrueHold(start, b.t_s, shift, plan.sway_gain))
-        b.move(move, flexion_deg=base_pitch, lateral_deg=0.0, sway=1.0)
+        _glide(b, move, {"flexion_deg": base_pitch, roll: 0.0, "sway": 1.0})
         b.hold(_u(rng, 5.0, 9.0))
     truth.end_s = b.t_s
 
@@ -385,10 +384,10 @@ def _rom_session(
             truth.ready_s = b.t_s
         if t == "balance":
             start = b.t_s
-            b.move(1.5, lateral_deg=4.5, sway=2.0)
+            b.move(1.5, lateral_deg=5.5, sway=2.0)
             hold_start = b.t_s
             b.hold(_u(rng, 20.0, 28.0))
-            truth.holds.append(TrueHold(hold_start, b.t_s, 4.5, 2.0))
+            truth.holds.append(TrueHold(hold_start, b.t_s, 5.5, 2.0))
             b.move(1.5, lateral_deg=0.0, sway=1.0)
             b.hold(5.0)
             del start

@@ -1,0 +1,355 @@
+"""Guided exercise session: start posture, sets, reps or holds, rests, live feedback (pure).
+
+:class:`Coach` is fed body-frame up vectors block by block (live from the engine's posture
+output, or a whole recording at once: the result is the same) and answers with
+:class:`Feedback` lines for the wearer. It never looks at a clock; all times are sample times.
+
+Phases: ``waiting`` (for 2 s of stillness in the expected start posture, which becomes the
+reference of every signal), ``active`` (counting), ``rest`` (between sets; a rep started early
+simply begins the next set) and ``done``. A set ends when its target is reached, or when the
+wearer has stopped for ``set_gap_s`` after at least one rep or hold (an incomplete set).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+from host.exercise.counting import Hold, HoldConfig, HoldDetector, Rep, RepConfig, RepCounter
+from host.exercise.library import ExerciseSpec
+from host.exercise.scoring import RepScore, score_rep
+from host.exercise.signals import StartPosture, posture_error_deg, relative_signals
+
+__all__ = ["Coach", "CoachResult", "Feedback", "ScoredRep", "SetResult", "coach_recording"]
+
+FloatArray = npt.NDArray[np.float64]
+
+_STILL_WINDOW_S = 2.0
+_STILL_MAX_DEG = 2.5
+_POSTURE_MAX_DEG = 35.0
+_HOLD_TICK_S = 5.0
+
+
+@dataclass(frozen=True, slots=True)
+class Feedback:
+    """One line for the wearer: ``kind`` is count, hint, hold, rest, set, posture or done."""
+
+    t_s: float
+    text: str
+    kind: str
+
+
+@dataclass(frozen=True, slots=True)
+class ScoredRep:
+    """A repetition with its score; ``number`` is its count in the set (0 for a partial)."""
+
+    rep: Rep
+    score: RepScore
+    number: int
+
+
+@dataclass(frozen=True, slots=True)
+class SetResult:
+    """One set: its repetitions (full and partial) or holds, and whether it reached its target."""
+
+    index: int
+    start_s: float
+    end_s: float
+    target: int
+    reps: tuple[ScoredRep, ...] = ()
+    holds: tuple[Hold, ...] = ()
+
+    @property
+    def full_reps(self) -> int:
+        return sum(1 for r in self.reps if not r.rep.partial)
+
+    @property
+    def partial_reps(self) -> int:
+        return sum(1 for r in self.reps if r.rep.partial)
+
+    @property
+    def done(self) -> int:
+        """Counted reps, or holds, in this set."""
+        return len(self.holds) if self.holds else self.full_reps
+
+    @property
+    def complete(self) -> bool:
+        return self.done >= self.target
+
+    @property
+    def mean_quality(self) -> float:
+        full = [r.score.quality for r in self.reps if not r.rep.partial]
+        return float(np.mean(full)) if full else math.nan
+
+
+@dataclass(frozen=True, slots=True)
+class CoachResult:
+    """A whole guided session."""
+
+    exercise: str
+    kind: str
+    start: StartPosture | None
+    sets: tuple[SetResult, ...]
+    prescribed_sets: int
+    prescribed_reps: int
+    hold_s: float
+
+    @property
+    def total_reps(self) -> int:
+        return sum(s.full_reps for s in self.sets)
+
+    @property
+    def total_partials(self) -> int:
+        return sum(s.partial_reps for s in self.sets)
+
+    @property
+    def holds(self) -> list[Hold]:
+        return [h for s in self.sets for h in s.holds]
+
+
+@dataclass(slots=True)
+class _SetState:
+    index: int
+    start_s: float
+    reps: list[ScoredRep] = field(default_factory=list)
+    holds: list[Hold] = field(default_factory=list)
+    last_activity_s: float = math.nan
+
+
+class Coach:
+    """Guides one exercise.
+
+    Args:
+        spec: the exercise.
+        sets, reps, hold_s: the prescription (default: the library's).
+        set_gap_s: a pause this long after some activity ends an incomplete set, s.
+    """
+
+    def __init__(
+        self,
+        spec: ExerciseSpec,
+        *,
+        sets: int | None = None,
+        reps: int | None = None,
+        hold_s: float | None = None,
+        set_gap_s: float = 15.0,
+    ) -> None:
+        self.spec = spec
+        self.sets_target = sets or spec.sets
+        self.reps_target = reps or spec.reps
+        self.hold_target_s = spec.hold_s if hold_s is None else hold_s
+        self.set_gap_s = set_gap_s
+        self.phase = "waiting"
+        self.start: StartPosture | None = None
+        self.sets: list[SetResult] = []
+        self._window: deque[tuple[float, FloatArray]] = deque()
+        self._last_prompt_s = -math.inf
+        self._current: _SetState | None = None
+        self._rest_since_s = math.nan
+        self._next_tick_s = math.inf
+        self._counter = RepCounter(
+            RepConfig(spec.target_deg, partial_fraction=spec.partial_fraction), spec.direction
+        )
+        self._holds = HoldDetector(
+            HoldConfig(spec.target_deg, min_hold_s=min(3.0, 0.3 * max(self.hold_target_s, 1.0)))
+        )
+
+    # ------------------------------------------------------------------ feeding
+
+    def update(self, t_s: FloatArray, up_body: FloatArray) -> list[Feedback]:
+        """Feed (N,) times (s) and (N, 3) body-frame up vectors; returns feedback lines."""
+        out: list[Feedback] = []
+        if self.phase == "done" or len(t_s) == 0:
+            return out
+        first = 0
+        if self.phase == "waiting":
+            first = self._wait(t_s, up_body, out)
+            if self.start is None:
+                return out
+        if first < len(t_s):
+            self._count(t_s[first:], up_body[first:], out)
+        return out
+
+    def _wait(self, t_s: FloatArray, up: FloatArray, out: list[Feedback]) -> int:
+        """Look for a still window in the start posture; returns the first unused index."""
+        for i in range(len(t_s)):
+            t = float(t_s[i])
+            self._window.append((t, up[i]))
+            while self._window and t - self._window[0][0] > _STILL_WINDOW_S:
+                self._window.popleft()
+            if t - self._window[0][0] < _STILL_WINDOW_S - 0.05:
+                continue
+            win = np.array([u for _, u in self._window])
+            mean = win.mean(axis=0)
+            mean /= np.linalg.norm(mean)
+            spread = float(np.degrees(np.arccos(np.clip(win @ mean, -1, 1))).max())
+            if spread > _STILL_MAX_DEG:
+                continue
+            if posture_error_deg(mean[None, :], self.spec.start_posture)[0] > _POSTURE_MAX_DEG:
+                if t - self._last_prompt_s > 10.0:
+                    self._last_prompt_s = t
+                    where = self.spec.start_posture.replace("_", " ")
+                    out.append(Feedback(t, f"get into the start position: {where}", "posture"))
+                continue
+            times = np.array([s for s, _ in self._window])
+            self.start = StartPosture.capture(times, win, self.spec.start_posture)
+            self.phase = "active"
+            self._open_set(t, out)
+            return i + 1
+        return len(t_s)
+
+    def _open_set(self, t: float, out: list[Feedback]) -> _SetState:
+        index = len(self.sets)
+        self._current = _SetState(index, t)
+        what = "holds" if self.spec.kind == "hold" else "reps"
+        out.append(
+            Feedback(t, f"set {index + 1}/{self.sets_target}: {self.reps_target} {what}", "set")
+        )
+        return self._current
+
+    def _count(self, t_s: FloatArray, up: FloatArray, out: list[Feedback]) -> None:
+        if self.start is None:
+            return
+        sig = relative_signals(up, self.start)
+        main = sig[self.spec.signal]
+        off = sig["lateral" if self.spec.signal == "pitch" else "pitch"]
+        if self.spec.kind == "reps":
+            for rep in self._counter.update(t_s, main, off):
+                self._on_rep(rep, out)
+            active = self._counter.in_rep
+        else:
+            if self.spec.signal == "tilt" or self.spec.direction == 0:
+                magnitude = np.abs(main)  # either side: one sensor cannot tell which limb
+            else:
+                magnitude = np.maximum(self.spec.direction * main, 0.0)
+            was = self._holds.holding
+            for hold in self._holds.update(t_s, magnitude, sig["pitch"], sig["lateral"]):
+                self._on_hold(hold, out)
+            active = self._holds.holding
+            if active and not was:
+                self._ensure_set(float(t_s[-1]), out)
+                out.append(Feedback(float(t_s[-1]), "hold", "hold"))
+                self._next_tick_s = float(t_s[-1]) + _HOLD_TICK_S
+            if active and float(t_s[-1]) >= self._next_tick_s:
+                held = self._holds.held_so_far_s(float(t_s[-1]))
+                out.append(Feedback(float(t_s[-1]), f"hold {held:.0f} s", "hold"))
+                self._next_tick_s += _HOLD_TICK_S
+        self._check_gap(float(t_s[-1]), active, out)
+
+    def _ensure_set(self, t: float, out: list[Feedback]) -> _SetState:
+        if self._current is not None:
+            return self._current
+        self.phase = "active"
+        return self._open_set(t, out)
+
+    def _after_gap(self, start_s: float, out: list[Feedback]) -> _SetState:
+        """The set a rep or hold starting at ``start_s`` belongs to (a long pause closes one)."""
+        cur = self._current
+        if cur is not None and start_s - cur.last_activity_s >= self.set_gap_s:
+            self._close_set(cur.last_activity_s + self.set_gap_s, out)
+        return self._ensure_set(start_s, out)
+
+    def _on_rep(self, rep: Rep, out: list[Feedback]) -> None:
+        cur = self._after_gap(rep.start_s, out)
+        score = score_rep(rep, self.spec)
+        number = 0 if rep.partial else sum(1 for r in cur.reps if not r.rep.partial) + 1
+        cur.reps.append(ScoredRep(rep, score, number))
+        cur.last_activity_s = rep.end_s
+        if rep.partial:
+            pct = 100.0 * score.range_ratio
+            out.append(
+                Feedback(rep.end_s, f"partial rep ({pct:.0f} % of range): go further", "hint")
+            )
+            return
+        out.append(Feedback(rep.end_s, f"rep {number}/{self.reps_target}", "count"))
+        if score.hint:
+            out.append(Feedback(rep.end_s, score.hint, "hint"))
+        if number >= self.reps_target:
+            self._close_set(rep.end_s, out)
+
+    def _on_hold(self, hold: Hold, out: list[Feedback]) -> None:
+        cur = self._after_gap(hold.start_s, out)
+        cur.holds.append(hold)
+        cur.last_activity_s = hold.end_s
+        n = len(cur.holds)
+        out.append(
+            Feedback(hold.end_s, f"hold {n}/{self.reps_target}: {hold.hold_s:.0f} s", "count")
+        )
+        if hold.sway_rms_deg > self.spec.stillness_max_deg:
+            out.append(Feedback(hold.end_s, "try to keep your trunk still", "hint"))
+        elif hold.hold_s < 0.8 * self.hold_target_s:
+            out.append(Feedback(hold.end_s, f"hold longer: {self.hold_target_s:.0f} s", "hint"))
+        if n >= self.reps_target:
+            self._close_set(hold.end_s, out)
+
+    def _check_gap(self, t: float, active: bool, out: list[Feedback]) -> None:
+        cur = self._current
+        idle_s = math.nan if cur is None else t - cur.last_activity_s
+        if not active and idle_s >= self.set_gap_s:
+            self._close_set(t, out)
+        if self.phase == "rest" and t - self._rest_since_s >= self.spec.rest_s:
+            self.phase = "active"
+            self._rest_since_s = math.inf
+            out.append(Feedback(t, f"start set {len(self.sets) + 1}", "set"))
+
+    def _close_set(self, t: float, out: list[Feedback]) -> None:
+        cur = self._current
+        if cur is None:
+            return
+        if self.spec.kind == "reps":
+            self._counter.finish()
+        self.sets.append(
+            SetResult(
+                cur.index, cur.start_s, t, self.reps_target, tuple(cur.reps), tuple(cur.holds)
+            )
+        )
+        self._current = None
+        if len(self.sets) >= self.sets_target:
+            self.phase = "done"
+            out.append(Feedback(t, "done: well done!", "done"))
+            return
+        self.phase = "rest"
+        self._rest_since_s = t
+        out.append(Feedback(t, f"rest {self.spec.rest_s:.0f} s", "rest"))
+
+    # ------------------------------------------------------------------ result
+
+    def finish(self) -> CoachResult:
+        """Close an open set and return the session (call once, at the end)."""
+        cur = self._current
+        if cur is not None and (cur.reps or cur.holds):
+            self._close_set(cur.last_activity_s, [])
+        return CoachResult(
+            self.spec.name,
+            self.spec.kind,
+            self.start,
+            tuple(self.sets),
+            self.sets_target,
+            self.reps_target,
+            self.hold_target_s,
+        )
+
+
+def coach_recording(
+    spec: ExerciseSpec,
+    t_s: FloatArray,
+    up_body: FloatArray,
+    *,
+    start_s: float = 0.0,
+    block: int = 0,
+    **prescription: int | float,
+) -> tuple[CoachResult, list[Feedback]]:
+    """Run a :class:`Coach` over a recording (from ``start_s``), in blocks of ``block`` samples
+    (0: all at once). Returns the result and every feedback line."""
+    coach = Coach(spec, **prescription)  # type: ignore[arg-type]
+    first = int(np.searchsorted(t_s, start_s))
+    t, u = t_s[first:], up_body[first:]
+    step = block or len(t) or 1
+    lines: list[Feedback] = []
+    for i in range(0, len(t), step):
+        lines += coach.update(t[i : i + step], u[i : i + step])
+    return coach.finish(), lines

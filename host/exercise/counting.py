@@ -1,0 +1,355 @@
+"""Repetition counter and hold detector (pure, streaming: feed blocks, get finished events).
+
+Both work on one exercise signal relative to the start posture (degrees, see
+:mod:`host.exercise.signals`) and take time only from the samples.
+
+**Repetitions** (:class:`RepCounter`) are excursions in the counted direction, found with a
+state machine with hysteresis on the detrended signal: a rep starts when the signal rises above
+``enter`` (30 % of the target range, at least 2.5° so postural sway never starts one) and ends
+when it falls back below ``exit`` (15 %). Between reps the baseline follows slow drift (only
+while the signal is near it). A finished excursion shorter than ``min_rep_s`` is noise; one
+whose peak stays below ``partial_fraction`` of the target is a *partial* rep, counted
+separately; the rest are counted reps.
+
+**Holds** (:class:`HoldDetector`) are displacements of at least half the design shift, kept for
+at least ``min_hold_s``. A hold's time runs from the end of the move into position to the start
+of the move out (:func:`held_time`).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+__all__ = ["Hold", "HoldConfig", "HoldDetector", "Rep", "RepConfig", "RepCounter", "held_time"]
+
+FloatArray = npt.NDArray[np.float64]
+
+_HOLD_DEBOUNCE_S = 0.5
+_MINJERK_PEAK = 1.875  # peak speed of a min-jerk move × its length / amplitude
+
+
+@dataclass(frozen=True, slots=True)
+class RepConfig:
+    """Thresholds of the repetition counter (angles in degrees, times in seconds)."""
+
+    target_deg: float
+    enter_fraction: float = 0.3
+    exit_fraction: float = 0.15
+    partial_fraction: float = 0.6
+    min_enter_deg: float = 2.5
+    min_rep_s: float = 0.6
+    baseline_tau_s: float = 8.0
+
+    @property
+    def enter_deg(self) -> float:
+        return max(self.enter_fraction * self.target_deg, self.min_enter_deg)
+
+    @property
+    def exit_deg(self) -> float:
+        return max(self.exit_fraction * self.target_deg, 0.5 * self.min_enter_deg)
+
+
+@dataclass(frozen=True, slots=True)
+class Rep:
+    """One finished excursion.
+
+    Attributes:
+        start_s, end_s: when the signal left and came back to the start posture, s.
+        peak_deg: largest excursion in the counted direction, degrees.
+        held_deg: the level held at the top (median of the top plateau), degrees.
+        hold_s: time held at the top (end of the move up to start of the move down), s.
+        partial: peak below the partial fraction of the target range.
+        t_s, signal_deg, off_axis_deg: the samples of the rep (for scoring).
+    """
+
+    start_s: float
+    end_s: float
+    peak_deg: float
+    held_deg: float
+    hold_s: float
+    partial: bool
+    t_s: FloatArray = field(repr=False, compare=False)
+    signal_deg: FloatArray = field(repr=False, compare=False)
+    off_axis_deg: FloatArray = field(repr=False, compare=False)
+
+    @property
+    def duration_s(self) -> float:
+        return self.end_s - self.start_s
+
+
+def held_time(t_s: FloatArray, level: FloatArray) -> tuple[float, float, float]:
+    """(plateau level, hold start s, hold end s) of one rise–hold–fall excursion ≥ 0.
+
+    The 50 % crossings of the plateau are robust to sway; each move's length comes from its
+    peak speed (a min-jerk move of amplitude A and length T peaks at 1.875·A/T), and the hold
+    runs from half a move after the rise's crossing to half a move before the fall's.
+    """
+    top = float(np.max(level))
+    plateau = float(np.median(level[level >= 0.8 * top]))
+    above = np.flatnonzero(level >= 0.5 * plateau)
+    if above.size == 0 or t_s.size < 3:
+        return plateau, float(t_s[0]), float(t_s[0])
+    i_rise, i_fall = int(above[0]), int(above[-1])
+    rate = (t_s.size - 1) / max(float(t_s[-1] - t_s[0]), 1e-9)
+    w = max(1, round(0.1 * rate))
+    padded = np.pad(level, w, mode="edge")  # zero padding would fake a steep edge
+    smooth = np.convolve(padded, np.ones(2 * w + 1) / (2 * w + 1), mode="valid")
+    speed = np.gradient(smooth, t_s)
+    span = max(2, round(0.4 * rate))
+    v_rise = float(np.max(speed[max(0, i_rise - span) : i_rise + span + 1]))
+    v_fall = float(-np.min(speed[max(0, i_fall - span) : i_fall + span + 1]))
+    # the level is relative to the start posture: each move spans the whole plateau
+    rise_s = _MINJERK_PEAK * plateau / max(v_rise, 1e-6)
+    fall_s = _MINJERK_PEAK * plateau / max(v_fall, 1e-6)
+    start = float(t_s[i_rise]) + min(rise_s, 10.0) / 2.0
+    end = float(t_s[i_fall]) - min(fall_s, 10.0) / 2.0
+    return plateau, start, max(start, end)
+
+
+class RepCounter:
+    """Counts repetitions of one set.
+
+    Args:
+        config: thresholds.
+        direction: +1 when the counted excursion increases the signal, −1 when it decreases.
+    """
+
+    def __init__(self, config: RepConfig, direction: float = 1.0) -> None:
+        self.config = config
+        self.direction = 1.0 if direction >= 0 else -1.0
+        self.baseline_deg = 0.0
+        self.reps: list[Rep] = []
+        self.rejected = 0  # excursions too short to be a rep
+        self.counter_deg: list[float] = []  # deepest opposite excursion after each rep
+        self._active = False
+        self._buf_t: list[float] = []
+        self._buf_s: list[float] = []
+        self._buf_o: list[float] = []
+        self._last_t = math.nan
+        self._counter = 0.0
+
+    @property
+    def count(self) -> int:
+        """Counted (full) repetitions so far."""
+        return sum(1 for r in self.reps if not r.partial)
+
+    @property
+    def partials(self) -> int:
+        return sum(1 for r in self.reps if r.partial)
+
+    @property
+    def in_rep(self) -> bool:
+        return self._active
+
+    @property
+    def current_deg(self) -> float:
+        """The latest detrended signal in the counted direction, degrees."""
+        return self._buf_s[-1] if self._active and self._buf_s else 0.0
+
+    def update(
+        self, t_s: FloatArray, signal_deg: FloatArray, off_axis_deg: FloatArray | None = None
+    ) -> list[Rep]:
+        """Feed samples; returns the repetitions (full or partial) that finished in them."""
+        cfg = self.config
+        enter, exit_ = cfg.enter_deg, cfg.exit_deg
+        off = np.zeros_like(signal_deg) if off_axis_deg is None else off_axis_deg
+        done: list[Rep] = []
+        for t, x, o in zip(t_s.tolist(), signal_deg.tolist(), off.tolist(), strict=True):
+            dt = 0.0 if math.isnan(self._last_t) else max(0.0, t - self._last_t)
+            self._last_t = t
+            s = self.direction * (x - self.baseline_deg)
+            if not self._active:
+                if abs(s) < exit_:  # near the start posture: follow slow drift
+                    self.baseline_deg += (x - self.baseline_deg) * min(1.0, dt / cfg.baseline_tau_s)
+                    self._buf_t, self._buf_s, self._buf_o = [t], [s], [o]
+                    continue
+                self._counter = min(self._counter, s)
+                if s <= enter:  # between the thresholds: keep the samples (rise of a rep)
+                    self._buf_t.append(t)
+                    self._buf_s.append(s)
+                    self._buf_o.append(o)
+                    continue
+                self._active = True
+                # the rep starts at the last sample inside the start band (drop an opposite
+                # excursion kept before it)
+                below = [i for i, v in enumerate(self._buf_s) if v < exit_]
+                cut = below[-1] if below else 0
+                del self._buf_t[:cut], self._buf_s[:cut], self._buf_o[:cut]
+                if self.reps and len(self.counter_deg) < len(self.reps):
+                    self.counter_deg.append(-self._counter)
+                self._counter = 0.0
+            self._buf_t.append(t)
+            self._buf_s.append(s)
+            self._buf_o.append(o)
+            if self._active and s < exit_:
+                self._active = False
+                rep = self._finish()
+                if rep is not None:
+                    done.append(rep)
+                self._buf_t, self._buf_s, self._buf_o = [t], [s], [o]
+        return done
+
+    def _finish(self) -> Rep | None:
+        t = np.array(self._buf_t)
+        s = np.array(self._buf_s)
+        if t[-1] - t[0] < self.config.min_rep_s:
+            self.rejected += 1
+            return None
+        smooth = np.convolve(np.pad(s, 2, mode="edge"), np.ones(5) / 5.0, mode="valid")
+        peak = float(np.max(smooth))
+        held, h0, h1 = held_time(t, np.maximum(smooth, 0.0))
+        rep = Rep(
+            float(t[0]),
+            float(t[-1]),
+            peak,
+            held,
+            h1 - h0,
+            peak < self.config.partial_fraction * self.config.target_deg,
+            t,
+            s,
+            np.array(self._buf_o),
+        )
+        self.reps.append(rep)
+        return rep
+
+    def finish(self) -> None:
+        """End of the set: record the opposite excursion after the last rep."""
+        if self.reps and len(self.counter_deg) < len(self.reps):
+            self.counter_deg.append(-self._counter)
+        self._counter = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class HoldConfig:
+    """Thresholds of the hold detector (degrees, seconds)."""
+
+    shift_deg: float
+    enter_fraction: float = 0.5
+    exit_fraction: float = 0.3
+    min_enter_deg: float = 2.0
+    min_hold_s: float = 3.0
+
+    @property
+    def enter_deg(self) -> float:
+        return max(self.enter_fraction * self.shift_deg, self.min_enter_deg)
+
+    @property
+    def exit_deg(self) -> float:
+        return max(self.exit_fraction * self.shift_deg, 0.6 * self.min_enter_deg)
+
+
+@dataclass(frozen=True, slots=True)
+class Hold:
+    """One hold.
+
+    Attributes:
+        start_s, end_s: the hold proper (from the end of the move in to the start of the move
+            out), s.
+        shift_deg: median displacement from the start posture during the hold, degrees.
+        sway_ap_deg, sway_ml_deg: RMS deviation of pitch (antero-posterior) and lateral
+            (medio-lateral) angle from their means during the hold, degrees.
+        sway_velocity_deg_s: mean angular speed of the trunk during the hold, degrees/s.
+    """
+
+    start_s: float
+    end_s: float
+    shift_deg: float
+    sway_ap_deg: float
+    sway_ml_deg: float
+    sway_velocity_deg_s: float
+
+    @property
+    def hold_s(self) -> float:
+        return self.end_s - self.start_s
+
+    @property
+    def sway_rms_deg(self) -> float:
+        return math.hypot(self.sway_ap_deg, self.sway_ml_deg)
+
+
+class HoldDetector:
+    """Finds holds in the displacement magnitude; pitch and lateral give the sway figures."""
+
+    def __init__(self, config: HoldConfig) -> None:
+        self.config = config
+        self.holds: list[Hold] = []
+        self.too_short = 0
+        self._active = False
+        self._buf: list[tuple[float, float, float, float]] = []
+        self._since_s = math.nan
+        self._below_since_s = math.nan
+
+    @property
+    def holding(self) -> bool:
+        return self._active
+
+    def held_so_far_s(self, now_s: float) -> float:
+        """Seconds since this hold started (live feedback), 0 when not holding."""
+        return max(0.0, now_s - self._since_s) if self._active else 0.0
+
+    def update(
+        self,
+        t_s: FloatArray,
+        magnitude_deg: FloatArray,
+        pitch_deg: FloatArray,
+        lateral_deg: FloatArray,
+    ) -> list[Hold]:
+        """Feed samples; returns holds that ended in them."""
+        enter, exit_ = self.config.enter_deg, self.config.exit_deg
+        done: list[Hold] = []
+        rows = zip(
+            t_s.tolist(),
+            magnitude_deg.tolist(),
+            pitch_deg.tolist(),
+            lateral_deg.tolist(),
+            strict=True,
+        )
+        for row in rows:
+            m = abs(row[1])
+            if not self._active:
+                self._buf = [row] if m < exit_ else [*self._buf[-1:], row]
+                if m > enter:
+                    self._active = True
+                    self._since_s = row[0]
+                continue
+            self._buf.append(row)
+            if m >= exit_:
+                self._below_since_s = math.nan
+            elif math.isnan(self._below_since_s):
+                self._below_since_s = row[0]
+            # end only after 0.5 s below the exit level: sway must not split one hold in two
+            if m < exit_ and row[0] - self._below_since_s >= _HOLD_DEBOUNCE_S:
+                self._active = False
+                self._below_since_s = math.nan
+                hold = self._finish()
+                if hold is not None:
+                    done.append(hold)
+                self._buf = [row]
+        return done
+
+    def _finish(self) -> Hold | None:
+        arr = np.array(self._buf)
+        t, mag = arr[:, 0], np.abs(arr[:, 1])
+        level, start, end = held_time(t, mag)
+        if end - start < self.config.min_hold_s:
+            self.too_short += 1
+            return None
+        inside = (t >= start) & (t <= end)
+        pitch, lateral = arr[inside, 2], arr[inside, 3]
+        dt = np.diff(t[inside])
+        speed = np.hypot(np.diff(pitch), np.diff(lateral))
+        velocity = float(np.sum(speed) / np.sum(dt)) if dt.size and np.sum(dt) > 0 else 0.0
+        hold = Hold(
+            start,
+            end,
+            level,
+            float(np.std(pitch)) if pitch.size else 0.0,
+            float(np.std(lateral)) if lateral.size else 0.0,
+            velocity,
+        )
+        self.holds.append(hold)
+        return hold

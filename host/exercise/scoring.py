@@ -1,0 +1,122 @@
+"""Quality of one repetition or hold (pure).
+
+Each rep gets four components, each 0–1, and a 0–100 score:
+
+* **range**: peak excursion / target range (capped at 1). 40 % of the score.
+* **tempo**: 1 when the rep lasted inside the exercise's ``tempo_s`` window, falling off
+  linearly to 0 at half the shortest or twice the longest duration. 20 %.
+* **smoothness**: spectral arc length (SPARC, Balasubramanian et al. 2015) of the angular speed
+  profile, mapped from −4 (jerky, 0) to −1.6 (one smooth min-jerk move, 1). 20 %.
+* **steadiness**: RMS of the off-axis signal (lateral wobble while pitching), 1 below half the
+  exercise's ``steadiness_max_deg``, 0 at twice it. 20 %.
+
+The weights are our choice (not from a validated instrument): range matters most to a therapist,
+the rest tells the patient *how* to improve. Feedback words follow the worst component.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from host.exercise.counting import Rep
+from host.exercise.library import ExerciseSpec
+
+__all__ = ["RepScore", "score_rep", "sparc"]
+
+FloatArray = npt.NDArray[np.float64]
+
+
+def sparc(speed: FloatArray, rate_hz: float, *, fc_hz: float = 10.0, amp_th: float = 0.05) -> float:
+    """Spectral arc length of a speed profile (dimensionless, ≤ 0; closer to 0 is smoother).
+
+    Balasubramanian, Melendez-Calderon, Roby-Brami & Burdet (2015), J NeuroEng Rehabil 12:112:
+    arc length of the normalised magnitude spectrum up to an adaptive cut-off (the last
+    frequency below ``fc_hz`` whose magnitude exceeds ``amp_th``).
+    """
+    v = np.asarray(speed, dtype=np.float64)
+    if v.size < 4 or not np.any(v > 0):
+        return 0.0
+    nfft = int(2 ** (math.ceil(math.log2(v.size)) + 4))
+    mag = np.abs(np.fft.rfft(v, nfft))
+    mag = mag / mag[0] if mag[0] > 0 else mag
+    freq = np.fft.rfftfreq(nfft, 1.0 / rate_hz)
+    inband = np.flatnonzero(freq <= fc_hz)
+    mag, freq = mag[inband], freq[inband]
+    above = np.flatnonzero(mag >= amp_th)
+    last = int(above[-1]) + 1 if above.size else 2
+    mag, freq = mag[:last], freq[:last]
+    df = np.diff(freq) / (freq[-1] - freq[0]) if freq[-1] > freq[0] else np.diff(freq)
+    return float(-np.sum(np.sqrt(df**2 + np.diff(mag) ** 2)))
+
+
+@dataclass(frozen=True, slots=True)
+class RepScore:
+    """Score of one repetition.
+
+    Attributes:
+        range_ratio: peak excursion / target range (not capped).
+        duration_s: rep duration, s.
+        sparc: spectral arc length of the angular speed (≤ 0).
+        wobble_deg: RMS of the off-axis signal during the rep, degrees.
+        range_score, tempo_score, smooth_score, steady_score: components 0–1.
+        quality: weighted 0–100.
+        hint: ``""`` or the one thing to improve ("go further", "slower", ...).
+    """
+
+    range_ratio: float
+    duration_s: float
+    sparc: float
+    wobble_deg: float
+    range_score: float
+    tempo_score: float
+    smooth_score: float
+    steady_score: float
+    quality: float
+    hint: str
+
+
+def _clip01(x: float) -> float:
+    return max(0.0, min(1.0, x))
+
+
+def score_rep(rep: Rep, spec: ExerciseSpec) -> RepScore:
+    """Score a finished repetition against its exercise."""
+    ratio = rep.peak_deg / spec.target_deg
+    lo, hi = spec.tempo_s
+    d = rep.duration_s
+    if d < lo:
+        tempo = _clip01((d - lo / 2.0) / (lo / 2.0))
+    elif d > hi:
+        tempo = _clip01((2.0 * hi - d) / hi)
+    else:
+        tempo = 1.0
+    t = rep.t_s
+    rate = (t.size - 1) / (t[-1] - t[0]) if t.size > 1 and t[-1] > t[0] else 100.0
+    speed = np.abs(np.gradient(rep.signal_deg, t)) if t.size > 2 else np.zeros(1)
+    s = sparc(speed, rate)
+    smooth = _clip01((s + 4.0) / 2.4)
+    wobble = (
+        float(np.sqrt(np.mean((rep.off_axis_deg - np.mean(rep.off_axis_deg)) ** 2)))
+        if rep.off_axis_deg.size
+        else 0.0
+    )
+    m = spec.steadiness_max_deg
+    steady = _clip01((2.0 * m - wobble) / (1.5 * m))
+    range_score = _clip01(ratio)
+    quality = 100.0 * (0.4 * range_score + 0.2 * tempo + 0.2 * smooth + 0.2 * steady)
+    hint = ""
+    if ratio < 0.8:
+        hint = "go further"
+    elif d < lo:
+        hint = "slower"
+    elif wobble > m:
+        hint = "keep your trunk level"
+    elif spec.hold_s >= 1.0 and rep.hold_s < 0.7 * spec.hold_s:
+        hint = f"hold {spec.hold_s:.0f} s at the top"
+    elif d > hi:
+        hint = "a little quicker"
+    return RepScore(ratio, d, s, wobble, range_score, tempo, smooth, steady, quality, hint)
