@@ -50,12 +50,15 @@ def session_statistics(stats: PeriodStats) -> list[tuple[str, str]]:
     ]
     total = sum(stats.zone_s.values()) or 1.0
     for zone, seconds in stats.zone_s.items():
-        rows.append((f"  {zone}", f"{format_duration(seconds)} ({100 * seconds / total:.0f} %)"))
+        if seconds > 0 or zone != "unknown":
+            share = f"{format_duration(seconds)} ({100 * seconds / total:.0f} %)"
+            rows.append((f"{zone.capitalize()} posture", share))
     for activity, seconds in stats.activity_s.items():
-        rows.append((f"  {activity}", format_duration(seconds)))
-    median = stats.percentiles_deg.get("p50", float("nan"))
+        if seconds > 0:
+            rows.append((activity.capitalize(), format_duration(seconds)))
+    p10, p50, p90 = (stats.percentiles_deg.get(k, float("nan")) for k in ("P10", "P50", "P90"))
     rows += [
-        ("Median flexion", f"{median:.0f}°"),
+        ("Flexion P10 / P50 / P90", f"{p10:.0f}° / {p50:.0f}° / {p90:.0f}°"),
         (
             "Sustained flexion",
             f"{stats.episodes} episodes, longest {format_duration(stats.episode_longest_s)}",
@@ -129,8 +132,17 @@ class HistoryTab(QWidget):
         self.curve.setDownsampling(auto=True, method="peak")
         self.curve.setClipToView(True)
         self.stats = QTableWidget(0, 2)
-        self.stats.setHorizontalHeaderLabels(["", "Value"])
+        self.stats.setHorizontalHeaderLabels(["Statistic", "Value"])
         self.stats.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.stats.setWordWrap(False)
+        self.stats.setMinimumWidth(360)
+        vertical = self.stats.verticalHeader()
+        if vertical is not None:
+            vertical.hide()
+        stats_header = self.stats.horizontalHeader()
+        if stats_header is not None:
+            stats_header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+            stats_header.setStretchLastSection(True)
         bottom.addWidget(self.timeline)
         bottom.addWidget(self.stats)
         bottom.setStretchFactor(0, 3)
