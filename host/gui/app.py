@@ -80,7 +80,8 @@ def run_dashboard(options: DashboardOptions, started: float | None = None) -> in
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("Posture Companion")
     app.setOrganizationName("posture-companion")
-    window = MainWindow(settings, options.settings_path)
+    # A screenshot run must not change what the user's dashboard remembers.
+    window = MainWindow(settings, options.settings_path, persist=options.screenshot is None)
     window.show()
 
     def first_sample() -> None:

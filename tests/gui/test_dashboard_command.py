@@ -85,3 +85,4 @@ def test_screenshot_mode_writes_png_offscreen(tmp_path: Path) -> None:
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert oct(shot.stat().st_mode & 0o777) == "0o600"
     assert "first sample plotted" in done.stderr
+    assert not (tmp_path / "posture-companion" / "settings.toml").exists()  # nothing remembered
