@@ -13,7 +13,6 @@ wearer has stopped for ``set_gap_s`` after at least one rep or hold (an incomple
 from __future__ import annotations
 
 import math
-from collections import deque
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -22,15 +21,12 @@ import numpy.typing as npt
 from host.exercise.counting import Hold, HoldConfig, HoldDetector, Rep, RepConfig, RepCounter
 from host.exercise.library import ExerciseSpec
 from host.exercise.scoring import RepScore, score_rep
-from host.exercise.signals import StartPosture, posture_error_deg, relative_signals
+from host.exercise.signals import StartPosture, StartWatch, relative_signals
 
 __all__ = ["Coach", "CoachResult", "Feedback", "ScoredRep", "SetResult", "coach_recording"]
 
 FloatArray = npt.NDArray[np.float64]
 
-_STILL_WINDOW_S = 2.0
-_STILL_MAX_DEG = 2.5
-_POSTURE_MAX_DEG = 35.0
 _HOLD_TICK_S = 5.0
 
 
@@ -146,7 +142,7 @@ class Coach:
         self.phase = "waiting"
         self.start: StartPosture | None = None
         self.sets: list[SetResult] = []
-        self._window: deque[tuple[float, FloatArray]] = deque()
+        self._watch = StartWatch(spec.start_posture)
         self._last_prompt_s = -math.inf
         self._current: _SetState | None = None
         self._rest_since_s = math.nan
@@ -176,31 +172,18 @@ class Coach:
 
     def _wait(self, t_s: FloatArray, up: FloatArray, out: list[Feedback]) -> int:
         """Look for a still window in the start posture; returns the first unused index."""
-        for i in range(len(t_s)):
-            t = float(t_s[i])
-            self._window.append((t, up[i]))
-            while self._window and t - self._window[0][0] > _STILL_WINDOW_S:
-                self._window.popleft()
-            if t - self._window[0][0] < _STILL_WINDOW_S - 0.05:
-                continue
-            win = np.array([u for _, u in self._window])
-            mean = win.mean(axis=0)
-            mean /= np.linalg.norm(mean)
-            spread = float(np.degrees(np.arccos(np.clip(win @ mean, -1, 1))).max())
-            if spread > _STILL_MAX_DEG:
-                continue
-            if posture_error_deg(mean[None, :], self.spec.start_posture)[0] > _POSTURE_MAX_DEG:
-                if t - self._last_prompt_s > 10.0:
-                    self._last_prompt_s = t
-                    where = self.spec.start_posture.replace("_", " ")
-                    out.append(Feedback(t, f"get into the start position: {where}", "posture"))
-                continue
-            times = np.array([s for s, _ in self._window])
-            self.start = StartPosture.capture(times, win, self.spec.start_posture)
-            self.phase = "active"
-            self._open_set(t, out)
-            return i + 1
-        return len(t_s)
+        start, used = self._watch.update(t_s, up)
+        wrong = self._watch.wrong_posture_s
+        if start is None and wrong - self._last_prompt_s > 10.0:
+            self._last_prompt_s = wrong
+            where = self.spec.start_posture.replace("_", " ")
+            out.append(Feedback(wrong, f"get into the start position: {where}", "posture"))
+        if start is None:
+            return used
+        self.start = start
+        self.phase = "active"
+        self._open_set(start.t_s, out)
+        return used
 
     def _open_set(self, t: float, out: list[Feedback]) -> _SetState:
         index = len(self.sets)

@@ -24,7 +24,16 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["Hold", "HoldConfig", "HoldDetector", "Rep", "RepConfig", "RepCounter", "held_time"]
+__all__ = [
+    "Hold",
+    "HoldConfig",
+    "HoldDetector",
+    "Rep",
+    "RepConfig",
+    "RepCounter",
+    "excursion_bounds",
+    "held_time",
+]
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -81,18 +90,18 @@ class Rep:
         return self.end_s - self.start_s
 
 
-def held_time(t_s: FloatArray, level: FloatArray) -> tuple[float, float, float]:
-    """(plateau level, hold start s, hold end s) of one rise–hold–fall excursion ≥ 0.
+def _moves(t_s: FloatArray, level: FloatArray) -> tuple[float, float, float, float, float]:
+    """(plateau, rise 50 % time, rise length, fall 50 % time, fall length) of an excursion.
 
     The 50 % crossings of the plateau are robust to sway; each move's length comes from its
-    peak speed (a min-jerk move of amplitude A and length T peaks at 1.875·A/T), and the hold
-    runs from half a move after the rise's crossing to half a move before the fall's.
+    peak speed (a min-jerk move of amplitude A and length T peaks at 1.875·A/T, Flash & Hogan
+    1985: human point-to-point movements follow that profile closely).
     """
     top = float(np.max(level))
     plateau = float(np.median(level[level >= 0.8 * top]))
     above = np.flatnonzero(level >= 0.5 * plateau)
     if above.size == 0 or t_s.size < 3:
-        return plateau, float(t_s[0]), float(t_s[0])
+        return plateau, float(t_s[0]), 0.0, float(t_s[-1]), 0.0
     i_rise, i_fall = int(above[0]), int(above[-1])
     rate = (t_s.size - 1) / max(float(t_s[-1] - t_s[0]), 1e-9)
     w = max(1, round(0.1 * rate))
@@ -103,11 +112,29 @@ def held_time(t_s: FloatArray, level: FloatArray) -> tuple[float, float, float]:
     v_rise = float(np.max(speed[max(0, i_rise - span) : i_rise + span + 1]))
     v_fall = float(-np.min(speed[max(0, i_fall - span) : i_fall + span + 1]))
     # the level is relative to the start posture: each move spans the whole plateau
-    rise_s = _MINJERK_PEAK * plateau / max(v_rise, 1e-6)
-    fall_s = _MINJERK_PEAK * plateau / max(v_fall, 1e-6)
-    start = float(t_s[i_rise]) + min(rise_s, 10.0) / 2.0
-    end = float(t_s[i_fall]) - min(fall_s, 10.0) / 2.0
-    return plateau, start, max(start, end)
+    rise_s = min(_MINJERK_PEAK * plateau / max(v_rise, 1e-6), 10.0)
+    fall_s = min(_MINJERK_PEAK * plateau / max(v_fall, 1e-6), 10.0)
+    return plateau, float(t_s[i_rise]), rise_s, float(t_s[i_fall]), fall_s
+
+
+def held_time(t_s: FloatArray, level: FloatArray) -> tuple[float, float, float]:
+    """(plateau level, hold start s, hold end s) of one rise–hold–fall excursion ≥ 0.
+
+    The hold runs from half a move after the rise's 50 % crossing to half a move before the
+    fall's.
+    """
+    plateau, t_rise, rise_s, t_fall, fall_s = _moves(t_s, level)
+    start = t_rise + rise_s / 2.0
+    end = max(start, t_fall - fall_s / 2.0)
+    held = level[(t_s >= start) & (t_s <= end)]
+    # the level actually held: the first estimate includes the ends of the moves
+    return (float(np.median(held)) if held.size else plateau), start, end
+
+
+def excursion_bounds(t_s: FloatArray, level: FloatArray) -> tuple[float, float]:
+    """(start s, end s) of a whole excursion: the beginning of its rise, the end of its fall."""
+    _, t_rise, rise_s, t_fall, fall_s = _moves(t_s, level)
+    return t_rise - rise_s / 2.0, t_fall + fall_s / 2.0
 
 
 class RepCounter:

@@ -30,6 +30,7 @@ __all__ = [
     "SIGNALS",
     "MoveBounds",
     "StartPosture",
+    "StartWatch",
     "classify_posture",
     "move_bounds",
     "posture_error_deg",
@@ -146,3 +147,54 @@ def move_bounds(t50_s: float, t90_s: float) -> MoveBounds:
     """
     half = _K * abs(t90_s - t50_s)
     return MoveBounds(t50_s - half, t50_s + half)
+
+
+_STILL_WINDOW_S = 2.0
+_STILL_MAX_DEG = 2.5
+_POSTURE_MAX_DEG = 35.0
+
+
+class StartWatch:
+    """Waits for ``window_s`` of stillness in an expected start posture (streaming).
+
+    Still means every up vector of the window within ``still_max_deg`` of the window's mean;
+    the posture is accepted within ``posture_max_deg`` of its ideal up vector.
+    """
+
+    def __init__(
+        self,
+        posture: str,
+        *,
+        window_s: float = _STILL_WINDOW_S,
+        still_max_deg: float = _STILL_MAX_DEG,
+        posture_max_deg: float = _POSTURE_MAX_DEG,
+    ) -> None:
+        self.posture = posture
+        self.window_s = window_s
+        self.still_max_deg = still_max_deg
+        self.posture_max_deg = posture_max_deg
+        self.wrong_posture_s = math.nan  # time a still, wrong posture was last seen
+        self._t: list[float] = []
+        self._u: list[FloatArray] = []
+
+    def update(self, t_s: FloatArray, up_body: FloatArray) -> tuple[StartPosture | None, int]:
+        """Feed samples; returns (the start reference or None, index of the first unused one)."""
+        for i in range(len(t_s)):
+            t = float(t_s[i])
+            self._t.append(t)
+            self._u.append(up_body[i])
+            while t - self._t[0] > self.window_s:
+                del self._t[0], self._u[0]
+            if t - self._t[0] < self.window_s - 0.05 or i % 5:  # check every 5th sample
+                continue
+            win = np.array(self._u)
+            mean = win.mean(axis=0)
+            mean /= np.linalg.norm(mean)
+            spread = float(np.degrees(np.arccos(np.clip(win @ mean, -1, 1))).max())
+            if spread > self.still_max_deg:
+                continue
+            if posture_error_deg(mean[None, :], self.posture)[0] > self.posture_max_deg:
+                self.wrong_posture_s = t
+                continue
+            return StartPosture.capture(np.array(self._t), win, self.posture), i + 1
+        return None, len(t_s)

@@ -1,0 +1,261 @@
+"""The therapist's home program: a TOML file, validated with errors that name key and line.
+
+Format (full example in docs/exercises.md)::
+
+    [program]
+    title = "Low back, weeks 1-4"     # required
+    prescribed_by = "A. Therapist"     # optional
+    start_date = 2026-12-01            # optional TOML date: adherence counts from here
+    days_per_week = 5                  # required, 1-7
+
+    [alerts]                           # optional: the patient's posture-alert settings
+    tolerance_deg = 15.0               # 1-90
+    delay_s = 120.0                    # 0-3600
+    mode = "threshold"                 # threshold | iso11226
+
+    [[exercise]]                       # one table per exercise, at least one
+    name = "cat_camel"                 # a library exercise (posture exercise list)
+    sets = 2                           # 1-20, default: the library's
+    reps = 10                          # reps (or holds) per set, 1-100, default: the library's
+    hold_s = 0.0                       # optional, default: the library's
+    days_per_week = 7                  # optional, default: the program's
+
+Parsing is pure; :func:`save_program` stores the validated text in the user config directory
+(0600 in a 0700 directory: it names the patient's treatment).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from host.errors import ConfigError
+from host.exercise.library import ExerciseSpec, load_library
+
+__all__ = [
+    "ALERT_MODES",
+    "Prescription",
+    "Program",
+    "default_program_path",
+    "load_program",
+    "parse_program",
+    "save_program",
+]
+
+ALERT_MODES = ("threshold", "iso11226")
+
+
+@dataclass(frozen=True, slots=True)
+class Prescription:
+    """One prescribed exercise: sets × reps (or holds), hold length, days per week."""
+
+    name: str
+    sets: int
+    reps: int
+    hold_s: float
+    days_per_week: int
+
+
+@dataclass(frozen=True, slots=True)
+class Program:
+    """A validated home program.
+
+    Attributes:
+        title, prescribed_by: free text.
+        start_date: first day adherence counts, or None.
+        days_per_week: default training days per week.
+        exercises: the prescriptions, in file order.
+        tolerance_deg, delay_s, mode: posture-alert settings, or None when not given.
+    """
+
+    title: str
+    prescribed_by: str
+    start_date: dt.date | None
+    days_per_week: int
+    exercises: tuple[Prescription, ...]
+    tolerance_deg: float | None = None
+    delay_s: float | None = None
+    mode: str | None = None
+
+    def prescription(self, name: str) -> Prescription | None:
+        return next((p for p in self.exercises if p.name == name), None)
+
+
+class _Where:
+    """Finds the line of a key in the original text (tomllib does not keep positions)."""
+
+    def __init__(self, text: str, source: str) -> None:
+        self.lines = text.splitlines()
+        self.source = source
+
+    def _table_line(self, table: str, index: int = 0) -> int:
+        pattern = re.compile(rf"^\s*\[\[?\s*{re.escape(table)}\s*\]\]?\s*(#.*)?$")
+        hits = [i for i, line in enumerate(self.lines) if pattern.match(line)]
+        return hits[index] if index < len(hits) else -1
+
+    def __call__(self, table: str, key: str | None = None, index: int = 0) -> str:
+        start = self._table_line(table, index)
+        label = f"[{table}]" if table != "exercise" else f"[[exercise]] #{index + 1}"
+        if key is None:
+            return f"{self.source}, line {start + 1}: {label}" if start >= 0 else self.source
+        for i in range(max(start, 0) + (1 if start >= 0 else 0), len(self.lines)):
+            if i > start >= 0 and self.lines[i].lstrip().startswith("["):
+                break
+            if re.match(rf"\s*{re.escape(key)}\s*=", self.lines[i]):
+                return f"{self.source}, line {i + 1}: {label} {key}"
+        return f"{self.source}: {label} {key}"
+
+
+def _number(value: Any, where: str, lo: float, hi: float, *, integer: bool = False) -> float:
+    ok_type = isinstance(value, int) if integer else isinstance(value, (int, float))
+    if isinstance(value, bool) or not ok_type:
+        kind = "a whole number" if integer else "a number"
+        raise ConfigError(f"{where}: must be {kind}, not {value!r}")
+    if not lo <= value <= hi:
+        raise ConfigError(f"{where}: {value} is out of range ({lo:g} to {hi:g})")
+    return float(value)
+
+
+def _known(table: dict[str, Any], keys: set[str], where: str) -> None:
+    unknown = sorted(set(table) - keys)
+    if unknown:
+        raise ConfigError(f"{where}: unknown key {unknown[0]!r}; known: {', '.join(sorted(keys))}")
+
+
+def _exercise(
+    item: Any, index: int, default_days: int, library: dict[str, ExerciseSpec], at: _Where
+) -> Prescription:
+    if not isinstance(item, dict):
+        raise ConfigError(f"{at('exercise', None, index)}: must be a table")
+    _known(item, {"name", "sets", "reps", "hold_s", "days_per_week"}, at("exercise", None, index))
+    name = item.get("name")
+    if not isinstance(name, str):
+        raise ConfigError(f"{at('exercise', 'name', index)}: missing or not a string")
+    if name not in library:
+        raise ConfigError(
+            f"{at('exercise', 'name', index)}: unknown exercise {name!r}; "
+            f"one of: {', '.join(library)}"
+        )
+    spec = library[name]
+    sets = _number(item.get("sets", spec.sets), at("exercise", "sets", index), 1, 20, integer=True)
+    reps = _number(item.get("reps", spec.reps), at("exercise", "reps", index), 1, 100, integer=True)
+    hold = _number(item.get("hold_s", spec.hold_s), at("exercise", "hold_s", index), 0, 300)
+    days = _number(
+        item.get("days_per_week", default_days),
+        at("exercise", "days_per_week", index),
+        1,
+        7,
+        integer=True,
+    )
+    return Prescription(name, int(sets), int(reps), hold, int(days))
+
+
+def parse_program(text: str, source: str = "<program>") -> Program:
+    """Parse and validate a program file's text.
+
+    Raises:
+        ConfigError: invalid TOML (with its line), or a missing, unknown, mistyped or
+            out-of-range key (naming the table, key and line).
+    """
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{source}: not valid TOML: {exc}") from exc
+    at = _Where(text, source)
+    _known(data, {"program", "alerts", "exercise"}, source)
+    head = data.get("program")
+    if not isinstance(head, dict):
+        raise ConfigError(f"{source}: missing the [program] table (title, days_per_week)")
+    _known(head, {"title", "prescribed_by", "start_date", "days_per_week"}, at("program"))
+    title = head.get("title")
+    if not isinstance(title, str) or not title.strip():
+        raise ConfigError(f"{at('program', 'title')}: missing or empty")
+    by = head.get("prescribed_by", "")
+    if not isinstance(by, str):
+        raise ConfigError(f"{at('program', 'prescribed_by')}: must be a string")
+    start = head.get("start_date")
+    if start is not None and (not isinstance(start, dt.date) or isinstance(start, dt.datetime)):
+        raise ConfigError(f"{at('program', 'start_date')}: must be a date like 2026-12-01")
+    if "days_per_week" not in head:
+        raise ConfigError(f"{at('program')}: missing key 'days_per_week'")
+    days = int(_number(head["days_per_week"], at("program", "days_per_week"), 1, 7, integer=True))
+    items = data.get("exercise")
+    if not isinstance(items, list) or not items:
+        raise ConfigError(f"{source}: no [[exercise]] tables; a program needs at least one")
+    library = load_library()
+    exercises = tuple(_exercise(item, i, days, library, at) for i, item in enumerate(items))
+    names = [p.name for p in exercises]
+    dup = next((n for n in names if names.count(n) > 1), None)
+    if dup is not None:
+        raise ConfigError(f"{source}: exercise {dup!r} is listed twice; merge the two tables")
+    alerts = data.get("alerts", {})
+    if not isinstance(alerts, dict):
+        raise ConfigError(f"{source}: [alerts] must be a table")
+    _known(alerts, {"tolerance_deg", "delay_s", "mode"}, at("alerts"))
+    tol = alerts.get("tolerance_deg")
+    delay = alerts.get("delay_s")
+    mode = alerts.get("mode")
+    if mode is not None and mode not in ALERT_MODES:
+        raise ConfigError(f"{at('alerts', 'mode')}: use one of {', '.join(ALERT_MODES)}")
+    return Program(
+        title.strip(),
+        by,
+        start,
+        days,
+        exercises,
+        None if tol is None else _number(tol, at("alerts", "tolerance_deg"), 1, 90),
+        None if delay is None else _number(delay, at("alerts", "delay_s"), 0, 3600),
+        mode,
+    )
+
+
+def default_program_path() -> Path:
+    """``$POSTURE_PROGRAM`` or ``program.toml`` in the user config directory."""
+    env = os.environ.get("POSTURE_PROGRAM")
+    if env:
+        return Path(env)
+    import platformdirs
+
+    from host.settings import APP_NAME
+
+    return platformdirs.user_config_path(APP_NAME) / "program.toml"
+
+
+def save_program(text: str, path: Path | None = None) -> Path:
+    """Validate and store a program's text (0600; the directory 0700).
+
+    Raises:
+        ConfigError: the text is not a valid program, or the file cannot be written.
+    """
+    parse_program(text)
+    path = default_program_path() if path is None else path
+    try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.fchmod(fd, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+    except OSError as exc:
+        raise ConfigError(f"cannot write {path}: {exc}") from exc
+    return path
+
+
+def load_program(path: Path | None = None) -> Program | None:
+    """The stored program, or None when none was imported.
+
+    Raises:
+        ConfigError: the stored file is unreadable or invalid.
+    """
+    path = default_program_path() if path is None else path
+    if not path.exists():
+        return None
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path}: {exc}") from exc
+    return parse_program(text, str(path))

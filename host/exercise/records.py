@@ -1,0 +1,145 @@
+"""Store exercise sessions and ROM checks in the session database (no schema change).
+
+An exercise session is a session with ``source = "exercise:<name>"`` and events ``exercise_set``
+(one per set), ``rep`` (every repetition, partials flagged) and ``hold``; a ROM check is a
+session with ``source = "rom"`` and one ``rom`` event per figure. Event times are sensor
+times (s). ``posture sessions`` lists them like any other session.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import math
+from typing import TYPE_CHECKING
+
+from host.exercise.coach import CoachResult
+from host.exercise.rom import RomResult
+
+if TYPE_CHECKING:
+    from host.recording.store import SessionStore
+
+__all__ = ["record_exercise", "record_rom", "rom_event", "set_events"]
+
+logger = logging.getLogger(__name__)
+
+
+def _clean(value: float) -> float | None:
+    """JSON has no NaN: store None instead."""
+    return value if math.isfinite(value) else None
+
+
+def set_events(result: CoachResult) -> list[tuple[float, str, dict[str, object]]]:
+    """The (t_s, kind, data) events of a guided session, in time order."""
+    events: list[tuple[float, str, dict[str, object]]] = []
+    for s in result.sets:
+        for r in s.reps:
+            sc = r.score
+            events.append(
+                (
+                    r.rep.end_s,
+                    "rep",
+                    {
+                        "exercise": result.exercise,
+                        "set": s.index + 1,
+                        "number": r.number,
+                        "partial": r.rep.partial,
+                        "peak_deg": round(r.rep.peak_deg, 2),
+                        "hold_s": round(r.rep.hold_s, 2),
+                        "duration_s": round(r.rep.duration_s, 2),
+                        "range_ratio": round(sc.range_ratio, 3),
+                        "sparc": round(sc.sparc, 3),
+                        "wobble_deg": round(sc.wobble_deg, 2),
+                        "quality": round(sc.quality, 1),
+                        "hint": sc.hint,
+                    },
+                )
+            )
+        for h in s.holds:
+            events.append(
+                (
+                    h.end_s,
+                    "hold",
+                    {
+                        "exercise": result.exercise,
+                        "set": s.index + 1,
+                        "hold_s": round(h.hold_s, 2),
+                        "shift_deg": round(h.shift_deg, 2),
+                        "sway_ap_deg": round(h.sway_ap_deg, 3),
+                        "sway_ml_deg": round(h.sway_ml_deg, 3),
+                        "sway_velocity_deg_s": round(h.sway_velocity_deg_s, 3),
+                    },
+                )
+            )
+        events.append(
+            (
+                s.end_s,
+                "exercise_set",
+                {
+                    "exercise": result.exercise,
+                    "set": s.index + 1,
+                    "target": s.target,
+                    "reps": s.full_reps,
+                    "partials": s.partial_reps,
+                    "holds": len(s.holds),
+                    "hold_s_total": round(sum(h.hold_s for h in s.holds), 2),
+                    "complete": s.complete,
+                    "mean_quality": _clean(round(s.mean_quality, 1)),
+                    "prescribed_sets": result.prescribed_sets,
+                    "prescribed_hold_s": result.hold_s,
+                },
+            )
+        )
+    events.sort(key=lambda e: e[0])
+    return events
+
+
+def record_exercise(
+    store: SessionStore,
+    result: CoachResult,
+    *,
+    device: str,
+    started_at: dt.datetime | None = None,
+    calibration: dict[str, object] | None = None,
+) -> int:
+    """Store a guided session; returns the new session id."""
+    sid = store.create_session(
+        device=device,
+        source=f"exercise:{result.exercise}",
+        calibration=calibration,
+        started_at=started_at,
+    )
+    for t_s, kind, data in set_events(result):
+        store.add_event(sid, t_s, kind, data)
+    store.end_session(sid)
+    logger.info("stored exercise session %d (%s, %d sets)", sid, result.exercise, len(result.sets))
+    return sid
+
+
+def rom_event(result: RomResult, age_years: float | None) -> dict[str, object]:
+    """The data of one ``rom`` event."""
+    return {
+        "test": result.test,
+        "value": _clean(round(result.value, 2)),
+        "unit": result.unit,
+        "trials": [round(v, 2) for v in result.trials],
+        "norm": None if result.norm is None else round(result.norm, 1),
+        "age_years": age_years,
+        "detail": {k: _clean(round(v, 3)) for k, v in result.detail.items()},
+    }
+
+
+def record_rom(
+    store: SessionStore,
+    results: list[tuple[float, RomResult]],
+    *,
+    device: str,
+    age_years: float | None = None,
+    started_at: dt.datetime | None = None,
+) -> int:
+    """Store ROM results, each with the sensor time it was measured; returns the session id."""
+    sid = store.create_session(device=device, source="rom", started_at=started_at)
+    for t_s, result in results:
+        store.add_event(sid, t_s, "rom", rom_event(result, age_years))
+    store.end_session(sid)
+    return sid

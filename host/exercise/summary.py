@@ -1,0 +1,154 @@
+"""Therapist numbers from recorded exercise and ROM sessions (pure).
+
+Exercise sessions are stored as sessions with ``source = "exercise:<name>"`` and events
+``exercise_set`` (one per set), ``rep`` and ``hold``; ROM checks as ``source = "rom"`` with
+``rom`` events (see :mod:`host.exercise.records`). These functions take the sessions' start
+times and events as plain values (any object with ``kind`` and ``data``), so the report and the
+dashboard can use them without touching the database.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+__all__ = [
+    "EventLike",
+    "ExerciseDay",
+    "RomPoint",
+    "SessionEvents",
+    "exercise_days",
+    "rom_trends",
+]
+
+
+class EventLike(Protocol):
+    """What the functions read of a stored event (host.recording.store.StoredEvent)."""
+
+    @property
+    def kind(self) -> str: ...
+
+    @property
+    def data(self) -> Mapping[str, object]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class SessionEvents:
+    """One stored session: when it started (local date counts), its source and events."""
+
+    started_at: dt.datetime
+    source: str
+    events: Sequence[EventLike]
+
+
+@dataclass(frozen=True, slots=True)
+class ExerciseDay:
+    """What was done of one exercise on one day.
+
+    Attributes:
+        day: local date.
+        exercise: library name.
+        sets: sets recorded; sets_complete: of those, the ones that reached their target.
+        reps: counted repetitions; partials: partial repetitions.
+        holds: holds; hold_s: their total time, s.
+        quality: mean repetition quality 0–100 (NaN without counted reps).
+    """
+
+    day: dt.date
+    exercise: str
+    sets: int
+    sets_complete: int
+    reps: int
+    partials: int
+    holds: int
+    hold_s: float
+    quality: float
+
+
+def _num(value: object, default: float = 0.0) -> float:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    return default
+
+
+def exercise_days(sessions: Sequence[SessionEvents]) -> list[ExerciseDay]:
+    """Per day and exercise, from ``exercise_set`` events (sorted by day, then name)."""
+    acc: dict[tuple[dt.date, str], list[float]] = {}
+    quality: dict[tuple[dt.date, str], list[float]] = {}
+    for session in sessions:
+        if not session.source.startswith("exercise:"):
+            continue
+        name = session.source.partition(":")[2]
+        key = (session.started_at.astimezone().date(), name)
+        row = acc.setdefault(key, [0.0] * 6)
+        for event in session.events:
+            if event.kind != "exercise_set":
+                continue
+            d = event.data
+            row[0] += 1
+            row[1] += 1 if d.get("complete") else 0
+            row[2] += _num(d.get("reps"))
+            row[3] += _num(d.get("partials"))
+            row[4] += _num(d.get("holds"))
+            row[5] += _num(d.get("hold_s_total"))
+            q = _num(d.get("mean_quality"), math.nan)
+            if math.isfinite(q) and _num(d.get("reps")) > 0:
+                quality.setdefault(key, []).extend([q] * int(_num(d.get("reps"))))
+    out = []
+    for (day, name), r in sorted(acc.items()):
+        qs = quality.get((day, name), [])
+        out.append(
+            ExerciseDay(
+                day,
+                name,
+                int(r[0]),
+                int(r[1]),
+                int(r[2]),
+                int(r[3]),
+                int(r[4]),
+                r[5],
+                sum(qs) / len(qs) if qs else math.nan,
+            )
+        )
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class RomPoint:
+    """One stored ROM result: date, value (degrees or seconds), unit and norm (or None)."""
+
+    day: dt.date
+    test: str
+    value: float
+    unit: str
+    norm: float | None
+
+
+def rom_trends(sessions: Sequence[SessionEvents]) -> dict[str, list[RomPoint]]:
+    """ROM and clinical-test results by test, oldest first (NaN results left out)."""
+    out: dict[str, list[RomPoint]] = {}
+    for session in sorted(sessions, key=lambda s: s.started_at):
+        if session.source != "rom":
+            continue
+        day = session.started_at.astimezone().date()
+        for event in session.events:
+            if event.kind != "rom":
+                continue
+            d = event.data
+            value = _num(d.get("value"), math.nan)
+            if not math.isfinite(value):
+                continue
+            norm = d.get("norm")
+            out.setdefault(str(d.get("test")), []).append(
+                RomPoint(
+                    day,
+                    str(d.get("test")),
+                    value,
+                    str(d.get("unit", "")),
+                    None if norm is None else _num(norm, math.nan),
+                )
+            )
+    return out
