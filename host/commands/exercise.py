@@ -1,0 +1,236 @@
+"""``posture exercise``: the exercise library and guided exercise sessions."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+import textwrap
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from host.errors import ConfigError
+
+if TYPE_CHECKING:
+    from host.engine import Engine
+    from host.exercise.coach import CoachResult
+    from host.exercise.library import ExerciseSpec
+    from host.exercise.live import Feeder
+
+__all__ = ["register", "run"]
+
+_EPILOG = """\
+The sensor counts what one back sensor can see: trunk pitch relative to the start position
+(captured when you are still in it), sideways shifts and stillness. It cannot tell which arm or
+leg you use; the instructions say so where it matters.
+
+examples:
+  posture exercise list
+  posture exercise show bird_dog
+  posture exercise run cat_camel --device "sim:ex_cat_camel?speed=0"
+  posture exercise run bridge --device ble:name=PostureSim-1A2B --sets 3 --reps 8
+  posture exercise run hamstring_stretch --device serial:/dev/ttyACM0 --hold 45 --no-record
+"""
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add ``exercise`` (list, show, run) to the CLI."""
+    p = sub.add_parser(
+        "exercise",
+        help="list the home exercises or run one guided, counted by the sensor",
+        description="Home exercises from the therapist's plan, guided and counted by the back "
+        "sensor: repetitions (with partial reps counted separately), hold times, a quality "
+        "score per rep (range, tempo, smoothness, steadiness) and live feedback. Sessions are "
+        "stored in the session log for adherence and the therapist report.",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    actions = p.add_subparsers(dest="action", metavar="ACTION", required=True)
+    lst = actions.add_parser("list", help="list the exercise library")
+    lst.add_argument("--json", action="store_true", help="one JSON object per exercise")
+    lst.set_defaults(func=run)
+    show = actions.add_parser("show", help="instructions and targets of one exercise")
+    show.add_argument("name", metavar="NAME")
+    show.set_defaults(func=run)
+    go = actions.add_parser(
+        "run",
+        help="run one exercise guided by the sensor",
+        description="Calibrate (sit upright, then bend forward), get into the start position "
+        "and keep still for 2 s, then exercise: the coach counts, times and scores, says "
+        "when to rest and when the sets are done. Stops when the sets are done, at "
+        "--duration, or on Ctrl-C; the session is stored unless --no-record.",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    go.add_argument("name", metavar="NAME", help="exercise name ('posture exercise list')")
+    go.add_argument(
+        "--device",
+        default=os.environ.get("POSTURE_DEVICE", "ble:"),
+        help="device string (default: $POSTURE_DEVICE or 'ble:')",
+    )
+    go.add_argument("--sets", type=int, metavar="N", help="sets (default: program or library)")
+    go.add_argument("--reps", type=int, metavar="N", help="reps or holds per set")
+    go.add_argument("--hold", type=float, metavar="S", help="hold length, seconds")
+    go.add_argument("--duration", type=float, metavar="S", help="stop after S seconds")
+    go.add_argument("--calibration", type=Path, metavar="CAL.json", help="skip calibrating")
+    go.add_argument("--db", type=Path, metavar="PATH", help="session database")
+    go.add_argument("--no-record", action="store_true", help="do not store the session")
+    go.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Dispatch ``list``, ``show`` or ``run``."""
+    from host.exercise.library import get_exercise, load_library
+
+    if args.action == "list":
+        library = load_library()
+        if args.json:
+            for spec in library.values():
+                print(
+                    json.dumps(
+                        {
+                            "name": spec.name,
+                            "title": spec.title,
+                            "kind": spec.kind,
+                            "start_posture": spec.start_posture,
+                            "sets": spec.sets,
+                            "reps": spec.reps,
+                            "hold_s": spec.hold_s,
+                            "signal": spec.signal,
+                        }
+                    )
+                )
+            return 0
+        print(f"{'name':20} {'kind':5} {'start':14} {'target':>14}  title")
+        for spec in library.values():
+            unit = "holds" if spec.kind == "hold" else "reps"
+            target = f"{spec.sets}x{spec.reps} {unit}"
+            hold = f", {spec.hold_s:.0f} s" if spec.hold_s else ""
+            print(
+                f"{spec.name:20} {spec.kind:5} {spec.start_posture:14} {target:>14}  "
+                f"{spec.title}{hold}"
+            )
+        return 0
+    spec = get_exercise(args.name)
+    if args.action == "show":
+        print(f"{spec.title} ({spec.name})")
+        unit = "holds" if spec.kind == "hold" else "reps"
+        print(
+            f"  {spec.sets} set(s) of {spec.reps} {unit}"
+            + (f", hold {spec.hold_s:.0f} s" if spec.hold_s else "")
+            + f", rest {spec.rest_s:.0f} s; start: {spec.start_posture.replace('_', ' ')}"
+        )
+        for title, text in (
+            ("How", spec.instructions),
+            ("What the sensor sees", spec.sensor_notes),
+        ):
+            print(f"\n{title}:")
+            print(textwrap.indent(textwrap.fill(" ".join(text.split()), 76), "  "))
+        return 0
+    return _run_guided(args, spec)
+
+
+def _prescribed(args: argparse.Namespace, name: str) -> tuple[int | None, int | None, float | None]:
+    """--sets/--reps/--hold, else the imported program's prescription, else the library."""
+    from host.exercise.program import load_program
+
+    sets, reps, hold = args.sets, args.reps, args.hold
+    for value, what in ((sets, "--sets"), (reps, "--reps")):
+        if value is not None and not 1 <= value <= 100:
+            raise ConfigError(f"{what} {value}: use 1 to 100")
+    if hold is not None and not 0 <= hold <= 300:
+        raise ConfigError(f"--hold {hold}: use 0 to 300 seconds")
+    program = load_program()
+    p = program.prescription(name) if program is not None else None
+    if p is not None:
+        sets = sets or p.sets
+        reps = reps or p.reps
+        hold = p.hold_s if hold is None else hold
+    return sets, reps, hold
+
+
+def _run_guided(args: argparse.Namespace, spec: ExerciseSpec) -> int:
+    from calibration.model import Calibration
+    from host.engine import Engine, EngineConfig
+    from host.exercise.coach import Coach
+    from host.exercise.live import Feeder
+
+    sets, reps, hold = _prescribed(args, spec.name)
+    coach = Coach(spec, sets=sets, reps=reps, hold_s=hold)
+    calibration = None
+    if args.calibration is not None:
+        try:
+            calibration = Calibration.load(args.calibration)
+        except OSError as exc:
+            raise ConfigError(f"{args.calibration}: cannot read calibration: {exc}") from exc
+    engine = Engine(EngineConfig(device=args.device, calibration=calibration, haptics=False))
+
+    def say(text: str) -> None:
+        print(text, flush=True)
+
+    def consume(t_s: np.ndarray, up: np.ndarray) -> None:
+        for line in coach.update(t_s, up):
+            say(f"{line.t_s:8.1f} s  {line.text}")
+        if coach.phase == "done":
+            engine.stop()
+
+    feeder = Feeder(consume, say)
+    engine.listeners.append(feeder)
+    unit = "holds" if spec.kind == "hold" else "reps"
+    say(
+        f"{spec.title}: {coach.sets_target} set(s) of {coach.reps_target} {unit}"
+        + (f", hold {coach.hold_target_s:.0f} s" if coach.hold_target_s else "")
+    )
+    asyncio.run(_main(engine, feeder, args.duration, need_calibration=calibration is None))
+    result = coach.finish()
+    _print_result(result)
+    if not result.sets:
+        say("No exercise was detected: were you still in the start position for 2 s?")
+        return 0
+    if not args.no_record:
+        from host.exercise.records import record_exercise
+        from host.recording.store import SessionStore
+
+        with SessionStore.open(args.db) as store:
+            cal = engine.calibration.to_dict() if engine.calibration is not None else None
+            sid = record_exercise(store, result, device=args.device, calibration=cal)
+        say(f"recorded session {sid}")
+    return 0
+
+
+async def _main(
+    engine: Engine, feeder: Feeder, duration: float | None, need_calibration: bool
+) -> None:
+    """Run the engine; calibrate first, then let the feeder pass data to the coach."""
+    from host.exercise.live import calibrate_at_start
+
+    runner = asyncio.create_task(engine.run(duration))
+    if need_calibration:
+        calibrator = asyncio.create_task(calibrate_at_start(engine, feeder.say))
+        done, _ = await asyncio.wait({runner, calibrator}, return_when=asyncio.FIRST_COMPLETED)
+        if calibrator in done:
+            calibrator.result()  # a CalibrationError ends the command (exit 2)
+        else:
+            calibrator.cancel()
+            await asyncio.gather(calibrator, return_exceptions=True)
+    feeder.enabled = True
+    await runner
+
+
+def _print_result(result: CoachResult) -> None:
+    print(f"\n{result.exercise}: {len(result.sets)} set(s)")
+    for s in result.sets:
+        if result.kind == "hold":
+            times = ", ".join(f"{h.hold_s:.0f}" for h in s.holds)
+            print(f"  set {s.index + 1}: {len(s.holds)}/{s.target} holds ({times} s)")
+        else:
+            q = s.mean_quality
+            print(
+                f"  set {s.index + 1}: {s.full_reps}/{s.target} reps, {s.partial_reps} partial"
+                + ("" if q != q else f", quality {q:.0f}/100")
+            )
+    sys.stdout.flush()
