@@ -155,6 +155,11 @@ class RomCheck:
                 self._last_activity_s = self._now_s
 
     @property
+    def now_s(self) -> float:
+        """Time of the last sample seen after the start posture (NaN before), s."""
+        return self._now_s
+
+    @property
     def trials_found(self) -> int:
         if self.test == "sts":
             return len(self._sts_run())
