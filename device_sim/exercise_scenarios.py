@@ -289,7 +289,7 @@ _HOLD_PLANS: dict[str, _HoldPlan] = {
     "bird_dog": _HoldPlan("quadruped", ((1.5, 6.0), (1.5, -6.0)), 10.0, 6, move_s=1.5),
     "hamstring_stretch": _HoldPlan("standing", ((30.0, 0.0),), 30.0, 3),
     "hip_flexor_stretch": _HoldPlan("standing", ((-8.0, 0.0),), 30.0, 3, move_s=2.5),
-    "single_leg_stance": _HoldPlan("standing", ((0.0, 5.5), (0.0, -5.5)), 25.0, 3, 2.0, 1.5),
+    "single_leg_stance": _HoldPlan("standing", ((0.0, 7.0), (0.0, -7.0)), 25.0, 3, 2.0, 1.5),
 }
 
 
@@ -384,10 +384,10 @@ def _rom_session(
             truth.ready_s = b.t_s
         if t == "balance":
             start = b.t_s
-            b.move(1.5, lateral_deg=5.5, sway=2.0)
+            b.move(1.5, lateral_deg=7.0, sway=2.0)
             hold_start = b.t_s
             b.hold(_u(rng, 20.0, 28.0))
-            truth.holds.append(TrueHold(hold_start, b.t_s, 5.5, 2.0))
+            truth.holds.append(TrueHold(hold_start, b.t_s, 7.0, 2.0))
             b.move(1.5, lateral_deg=0.0, sway=1.0)
             b.hold(5.0)
             del start

@@ -37,7 +37,7 @@ __all__ = [
 
 FloatArray = npt.NDArray[np.float64]
 
-_HOLD_DEBOUNCE_S = 0.5
+_HOLD_DEBOUNCE_S = 1.0
 _MINJERK_PEAK = 1.875  # peak speed of a min-jerk move × its length / amplitude
 
 
@@ -51,7 +51,7 @@ class RepConfig:
     partial_fraction: float = 0.6
     min_enter_deg: float = 2.5
     min_rep_s: float = 0.6
-    baseline_tau_s: float = 8.0
+    baseline_tau_s: float = 15.0
 
     @property
     def enter_deg(self) -> float:
@@ -90,17 +90,51 @@ class Rep:
         return self.end_s - self.start_s
 
 
-def _moves(t_s: FloatArray, level: FloatArray) -> tuple[float, float, float, float, float]:
-    """(plateau, rise 50 % time, rise length, fall 50 % time, fall length) of an excursion.
+_GRID = np.linspace(0.0, 1.0, 2001)
+_PROFILE = _GRID**3 * (10.0 + _GRID * (-15.0 + 6.0 * _GRID))  # min-jerk 10τ³ − 15τ⁴ + 6τ⁵
 
-    The 50 % crossings of the plateau are robust to sway; each move's length comes from its
-    peak speed (a min-jerk move of amplitude A and length T peaks at 1.875·A/T, Flash & Hogan
-    1985: human point-to-point movements follow that profile closely).
+
+def _fit_move(
+    t_s: FloatArray, fraction: FloatArray, speed: FloatArray, at: int
+) -> tuple[float, float] | None:
+    """(start s, length s) of a min-jerk move from samples of its progress 0…1.
+
+    Takes the contiguous samples around index ``at`` (its 50 % crossing) whose progress lies
+    between 15 % and 85 %, maps each back to its phase τ through the min-jerk profile and fits
+    t = t0 + T·τ by least squares: every sample of the move votes, so sway averages out
+    instead of shifting one threshold crossing. Samples moving slower than a quarter of the
+    speed at the crossing (a min-jerk move's peak) are left out too: slow postural sway just
+    before or after a move must not stretch the fit.
+    """
+    inside = (fraction >= 0.15) & (fraction <= 0.85) & (np.abs(speed) >= 0.25 * abs(speed[at]))
+    if not inside[at]:
+        return None
+    lo, hi = at, at
+    while lo > 0 and inside[lo - 1]:
+        lo -= 1
+    while hi < fraction.size - 1 and inside[hi + 1]:
+        hi += 1
+    if hi - lo + 1 < 5:
+        return None
+    tau = np.interp(fraction[lo : hi + 1], _PROFILE, _GRID)
+    slope, intercept = np.polyfit(tau, t_s[lo : hi + 1], 1)
+    if not 0.05 < slope < 20.0:
+        return None
+    return float(intercept), float(slope)
+
+
+def _moves(t_s: FloatArray, level: FloatArray) -> tuple[float, float, float, float, float]:
+    """(plateau, rise start, rise length, fall start, fall length) of an excursion ≥ 0.
+
+    Human point-to-point movements follow the min-jerk profile closely (Flash & Hogan 1985);
+    the rise and the fall are each fitted with it (:func:`_fit_move`). If a move has too few
+    samples to fit, its length comes from its peak speed (a min-jerk move of amplitude A and
+    length T peaks at 1.875·A/T) around the 50 % crossing.
     """
     top = float(np.max(level))
     plateau = float(np.median(level[level >= 0.8 * top]))
     above = np.flatnonzero(level >= 0.5 * plateau)
-    if above.size == 0 or t_s.size < 3:
+    if above.size == 0 or t_s.size < 3 or plateau <= 0:
         return plateau, float(t_s[0]), 0.0, float(t_s[-1]), 0.0
     i_rise, i_fall = int(above[0]), int(above[-1])
     rate = (t_s.size - 1) / max(float(t_s[-1] - t_s[0]), 1e-9)
@@ -108,24 +142,27 @@ def _moves(t_s: FloatArray, level: FloatArray) -> tuple[float, float, float, flo
     padded = np.pad(level, w, mode="edge")  # zero padding would fake a steep edge
     smooth = np.convolve(padded, np.ones(2 * w + 1) / (2 * w + 1), mode="valid")
     speed = np.gradient(smooth, t_s)
-    span = max(2, round(0.4 * rate))
-    v_rise = float(np.max(speed[max(0, i_rise - span) : i_rise + span + 1]))
-    v_fall = float(-np.min(speed[max(0, i_fall - span) : i_fall + span + 1]))
-    # the level is relative to the start posture: each move spans the whole plateau
-    rise_s = min(_MINJERK_PEAK * plateau / max(v_rise, 1e-6), 10.0)
-    fall_s = min(_MINJERK_PEAK * plateau / max(v_fall, 1e-6), 10.0)
-    return plateau, float(t_s[i_rise]), rise_s, float(t_s[i_fall]), fall_s
+    rise = _fit_move(t_s, level / plateau, speed, i_rise)
+    fall = _fit_move(t_s, 1.0 - level / plateau, speed, i_fall)
+    if rise is None or fall is None:
+        span = max(2, round(0.4 * rate))
+        v_rise = float(np.max(speed[max(0, i_rise - span) : i_rise + span + 1]))
+        v_fall = float(-np.min(speed[max(0, i_fall - span) : i_fall + span + 1]))
+        rise_s = min(_MINJERK_PEAK * plateau / max(v_rise, 1e-6), 10.0)
+        fall_s = min(_MINJERK_PEAK * plateau / max(v_fall, 1e-6), 10.0)
+        rise = rise or (float(t_s[i_rise]) - rise_s / 2.0, rise_s)
+        fall = fall or (float(t_s[i_fall]) - fall_s / 2.0, fall_s)
+    return plateau, rise[0], rise[1], fall[0], fall[1]
 
 
 def held_time(t_s: FloatArray, level: FloatArray) -> tuple[float, float, float]:
     """(plateau level, hold start s, hold end s) of one rise–hold–fall excursion ≥ 0.
 
-    The hold runs from half a move after the rise's 50 % crossing to half a move before the
-    fall's.
+    The hold runs from the end of the fitted rise to the start of the fitted fall.
     """
-    plateau, t_rise, rise_s, t_fall, fall_s = _moves(t_s, level)
-    start = t_rise + rise_s / 2.0
-    end = max(start, t_fall - fall_s / 2.0)
+    plateau, rise0, rise_s, fall0, _ = _moves(t_s, level)
+    start = rise0 + rise_s
+    end = max(start, fall0)
     held = level[(t_s >= start) & (t_s <= end)]
     # the level actually held: the first estimate includes the ends of the moves
     return (float(np.median(held)) if held.size else plateau), start, end
@@ -133,8 +170,8 @@ def held_time(t_s: FloatArray, level: FloatArray) -> tuple[float, float, float]:
 
 def excursion_bounds(t_s: FloatArray, level: FloatArray) -> tuple[float, float]:
     """(start s, end s) of a whole excursion: the beginning of its rise, the end of its fall."""
-    _, t_rise, rise_s, t_fall, fall_s = _moves(t_s, level)
-    return t_rise - rise_s / 2.0, t_fall + fall_s / 2.0
+    _, rise0, _, fall0, fall_s = _moves(t_s, level)
+    return rise0, fall0 + fall_s
 
 
 class RepCounter:
@@ -190,8 +227,10 @@ class RepCounter:
             self._last_t = t
             s = self.direction * (x - self.baseline_deg)
             if not self._active:
-                if abs(s) < exit_:  # near the start posture: follow slow drift
-                    self.baseline_deg += (x - self.baseline_deg) * min(1.0, dt / cfg.baseline_tau_s)
+                if abs(s) < exit_:
+                    if abs(s) < 0.5 * exit_:  # settled near the start posture: follow drift
+                        step = min(1.0, dt / cfg.baseline_tau_s)
+                        self.baseline_deg += (x - self.baseline_deg) * step
                     self._buf_t, self._buf_s, self._buf_o = [t], [s], [o]
                     continue
                 self._counter = min(self._counter, s)
@@ -338,7 +377,7 @@ class HoldDetector:
         for row in rows:
             m = abs(row[1])
             if not self._active:
-                self._buf = [row] if m < exit_ else [*self._buf[-1:], row]
+                self._buf = [row] if m < exit_ else [*self._buf, row]
                 if m > enter:
                     self._active = True
                     self._since_s = row[0]
@@ -348,7 +387,7 @@ class HoldDetector:
                 self._below_since_s = math.nan
             elif math.isnan(self._below_since_s):
                 self._below_since_s = row[0]
-            # end only after 0.5 s below the exit level: sway must not split one hold in two
+            # end only after 1 s below the exit level: sway must not split one hold in two
             if m < exit_ and row[0] - self._below_since_s >= _HOLD_DEBOUNCE_S:
                 self._active = False
                 self._below_since_s = math.nan

@@ -117,7 +117,7 @@ class RomCheck:
             for side in ("lateral_right", "lateral_left"):
                 self._holds[side] = HoldDetector(HoldConfig(12.0, min_hold_s=1.5))
         elif test == "balance":
-            self._holds["balance"] = HoldDetector(HoldConfig(5.5, min_hold_s=3.0))
+            self._holds["balance"] = HoldDetector(HoldConfig(7.0, min_hold_s=3.0))
         self._sts = RepCounter(RepConfig(30.0, min_rep_s=0.3, partial_fraction=0.3))
         self._last_activity_s = math.nan
         self._now_s = math.nan
