@@ -142,5 +142,5 @@ def test_start_watch_needs_stillness_in_the_right_posture() -> None:
     start, used = watch.update(t, _up_body(theta, np.zeros_like(t)))
     assert start is not None
     assert start.t_s == pytest.approx(8.5, abs=0.1)
-    assert used == int(round(start.t_s * RATE)) + 1
+    assert used == round(start.t_s * RATE) + 1
     assert watch.wrong_posture_s < 5.0
