@@ -206,7 +206,7 @@ class CalibrationWizard(QWizard):
         engine: Any,
         countdown_s: int = 3,
         capture_s: float = 5.0,
-        settle_s: float = 3.5,
+        settle_s: float = 4.5,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)

@@ -143,7 +143,7 @@ def test_wizard_rejects_a_moving_capture_with_the_reason(qtbot: QtBot, window: M
 
 @_NEEDS_POSE
 def test_wizard_six_position_fits_the_accelerometer(qtbot: QtBot, window: MainWindow) -> None:
-    window.connect_device("sim:guided?speed=40")
+    window.connect_device("sim:guided?speed=20")
     qtbot.waitUntil(lambda: window.link_state is LinkState.CONNECTED, timeout=5000)
     wizard = CalibrationWizard(
         window.session, window.session_engine(), countdown_s=0, capture_s=3.0, parent=window
