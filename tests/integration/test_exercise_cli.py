@@ -1,0 +1,115 @@
+"""CLI contract of issue 8: posture exercise, posture rom, posture program (exit codes, store)."""
+
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+
+import pytest
+
+from host.cli import main
+from host.recording.store import SessionStore
+
+PROGRAM = """\
+[program]
+title = "Back"
+days_per_week = 5
+
+[alerts]
+tolerance_deg = 18.0
+delay_s = 90.0
+
+[[exercise]]
+name = "cat_camel"
+sets = 2
+reps = 9
+"""
+
+
+@pytest.fixture(autouse=True)
+def _private_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("POSTURE_PROGRAM", str(tmp_path / "cfg" / "program.toml"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+    monkeypatch.delenv("POSTURE_DEVICE", raising=False)
+
+
+def test_exercise_run_on_the_simulator_counts_and_records(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = tmp_path / "s.sqlite3"
+    (tmp_path / "p.toml").write_text(PROGRAM)
+    assert main(["program", "import", str(tmp_path / "p.toml")]) == 0
+    code = main(
+        ["exercise", "run", "cat_camel", "--device", "sim:ex_cat_camel?speed=0&seed=1",
+         "--db", str(db)]
+    )  # fmt: skip
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "rep 9/9" in out  # the program's prescription (9 reps) was used
+    assert "done: well done!" in out
+    with SessionStore.open(db) as store:
+        (session,) = store.sessions()
+        assert session.source == "exercise:cat_camel"
+        sets = store.events(session.id, "exercise_set")
+        reps = store.events(session.id, "rep")
+    assert [e.data["reps"] for e in sets] == [9, 9]
+    assert all(e.data["complete"] for e in sets)
+    assert sum(1 for e in reps if e.data["partial"]) == 2
+    assert main(["program", "adherence", "--db", str(db)]) == 0
+    out = capsys.readouterr().out
+    assert "cat_camel 2/2" in out
+    assert "nothing due today" in out
+
+
+def test_rom_all_on_the_simulator(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    db = tmp_path / "s.sqlite3"
+    code = main(["rom", "--device", "sim:rom_all?speed=0&seed=3", "--age", "60", "--db", str(db)])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "5x sit-to-stand:" in out
+    assert "population reference" in out
+    with SessionStore.open(db) as store:
+        (session,) = store.sessions()
+        tests = [e.data["test"] for e in store.events(session.id, "rom")]
+    assert tests == [
+        "flexion", "extension", "lateral_right", "lateral_left", "sts", "balance",
+    ]  # fmt: skip
+
+
+def test_program_import_validates_and_stores_private(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text(PROGRAM.replace("reps = 9", "reps = -1"))
+    assert main(["program", "import", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert "line 12: [[exercise]] #1 reps" in err
+    good = tmp_path / "good.toml"
+    good.write_text(PROGRAM)
+    assert main(["program", "import", str(good)]) == 0
+    stored = tmp_path / "cfg" / "program.toml"
+    assert stat.S_IMODE(stored.stat().st_mode) == 0o600
+    assert (
+        "tolerance_deg = 18.0"
+        in (tmp_path / "xdg" / "posture-companion" / "settings.toml").read_text()
+    )
+    assert main(["program", "show"]) == 0
+    assert "cat_camel" in capsys.readouterr().out
+
+
+def test_usage_errors_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["program", "adherence", "--db", str(tmp_path / "s.sqlite3")]) == 2
+    assert "no program imported" in capsys.readouterr().err
+    assert main(["exercise", "run", "plank", "--device", "sim:ex_cat_camel"]) == 2
+    assert main(["program", "import", str(tmp_path / "missing.toml")]) == 2
+    assert main(["exercise", "list"]) == 0
+    assert "single_leg_stance" in capsys.readouterr().out
+
+
+def test_help_teaches(capsys: pytest.CaptureFixture[str]) -> None:
+    for argv in (["exercise", "--help"], ["rom", "--help"], ["program", "--help"]):
+        with pytest.raises(SystemExit) as exc:
+            main(argv)
+        assert exc.value.code == 0
+        out = capsys.readouterr().out
+        assert "examples:" in out
