@@ -15,11 +15,12 @@ from typing import TYPE_CHECKING
 
 from host.exercise.coach import CoachResult
 from host.exercise.rom import RomResult
+from host.exercise.summary import SessionEvents
 
 if TYPE_CHECKING:
     from host.recording.store import SessionStore
 
-__all__ = ["record_exercise", "record_rom", "rom_event", "set_events"]
+__all__ = ["load_sessions", "record_exercise", "record_rom", "rom_event", "set_events"]
 
 logger = logging.getLogger(__name__)
 
@@ -143,3 +144,18 @@ def record_rom(
         store.add_event(sid, t_s, "rom", rom_event(result, age_years))
     store.end_session(sid)
     return sid
+
+
+def load_sessions(
+    store: SessionStore, first: dt.date | None = None, last: dt.date | None = None
+) -> list[SessionEvents]:
+    """Exercise and ROM sessions (with their events) started between two local dates."""
+    out = []
+    for info in store.sessions():
+        if not (info.source.startswith("exercise:") or info.source == "rom"):
+            continue
+        day = info.started_at.astimezone().date()
+        if (first is not None and day < first) or (last is not None and day > last):
+            continue
+        out.append(SessionEvents(info.started_at, info.source, store.events(info.id)))
+    return out

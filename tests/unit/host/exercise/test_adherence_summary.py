@@ -175,3 +175,32 @@ def test_coach_feedback_sequence_on_synthetic_reps() -> None:
     assert result.sets[0].complete
     assert isinstance(result.sets[0].holds, tuple)
     assert not any(isinstance(h, Hold) for h in result.sets[0].holds)
+
+
+def test_report_section_prescribed_vs_done(tmp_path: Path) -> None:
+    from host.exercise.records import load_sessions
+    from host.exercise.report import exercise_section, format_html, format_text
+
+    day = dt.datetime.now(dt.UTC).astimezone()
+    with SessionStore.open(tmp_path / "s.sqlite3") as store:
+        record_exercise(store, _result(), device="sim", started_at=day)
+        rom = [(5.0, RomResult("flexion", 61.0, "deg", (61.0,), 60.0))]
+        record_rom(store, rom, device="sim", started_at=day)
+        sessions = load_sessions(store, day.date(), day.date())
+        assert load_sessions(store, day.date() + dt.timedelta(days=1)) == []
+    section = exercise_section(sessions, PROGRAM, day.date() - dt.timedelta(days=6), day.date())
+    rows = {r.exercise: r for r in section.rows}
+    assert rows["cat_camel"].reps == 4
+    assert rows["cat_camel"].days_done == 0  # one complete set of two prescribed
+    assert rows["cat_camel"].days_prescribed == 3
+    assert rows["bridge"].sets == 0
+    assert section.rom["flexion"][0].value == 61.0
+    text = format_text(section)
+    assert "cat_camel" in text
+    assert "population reference" in text
+    page = format_html(section)
+    assert "<table>" in page
+    assert "61.0°" in page
+    empty = exercise_section([], None, day.date(), day.date())
+    assert empty.empty
+    assert format_html(empty) == ""
