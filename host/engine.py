@@ -127,6 +127,7 @@ class Engine:
         self.listeners: list[EngineListener] = list(listeners)
         self.link = SensorLink(config.device, replay=config.replay)
         self.calibration = config.calibration
+        self.haptics = config.haptics
         self._alert_config = config.alerts
         self._analyzer: LiveAnalyzer | None = None
         self._tracker = PostureTracker()
@@ -258,7 +259,7 @@ class Engine:
             listener.on_alert(alert)
         if self._recorder is not None:
             self._recorder.on_alert(alert)
-        if self.config.haptics:
+        if self.haptics:
             pattern = _PATTERNS.get(alert.severity, VibratePattern.NUDGE)
             if alert.kind in ("stillness", "sitting"):
                 pattern = VibratePattern.NUDGE
@@ -322,6 +323,10 @@ class Engine:
     async def resume(self) -> None:
         """Alert again after :meth:`pause` or a snooze."""
         self._policy.resume()
+
+    async def set_haptics(self, on: bool) -> None:
+        """Vibrate the sensor on alerts (or not) from now on, e.g. during quiet hours."""
+        self.haptics = on
 
     async def start_training(self, duration_s: float) -> None:
         """Start an opt-in training session: quicker feedback that fades over ``duration_s``."""

@@ -135,3 +135,21 @@ def test_monitor_cli_bad_device_exits_2(device: str) -> None:
     )
     assert proc.returncode == 2, (proc.stdout, proc.stderr)
     assert "posture:" in proc.stderr
+
+
+def test_haptics_switched_off_alerts_still_fire_but_the_sensor_stays_quiet() -> None:
+    collector = Collector()
+    engine = Engine(
+        EngineConfig(device="sim:slouching?seed=3&speed=0", alerts=AlertConfig.simple(20.0, 30.0)),
+        [collector],
+    )
+    prompts: list[str] = []
+
+    async def main() -> None:
+        await engine.set_haptics(False)
+        await engine.run_calibrated(4.0, calibrate_s=5.0, prompt=prompts.append)
+
+    asyncio.run(main())
+    assert any("Calibrated" in p for p in prompts), prompts
+    assert collector.alerts, "slouch alerts still fire"
+    assert engine.link.channel.device.vibrations == []  # type: ignore[attr-defined]
