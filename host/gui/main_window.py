@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 import platformdirs
-from PyQt6.QtCore import Qt, pyqtSignal
+from PyQt6.QtCore import Qt, QTimer, pyqtSignal
 from PyQt6.QtGui import QCloseEvent
 from PyQt6.QtWidgets import (
     QHBoxLayout,
@@ -128,6 +128,10 @@ class MainWindow(QMainWindow):
         self.bridge.calibration_changed.connect(self._on_calibration)
         self.bridge.error_occurred.connect(self._on_error)
         self.bridge.start()
+        # Quiet hours also silence the sensor's vibration: re-checked every minute.
+        self._haptics_timer = QTimer(self)
+        self._haptics_timer.timeout.connect(self._sync_haptics)
+        self._haptics_timer.start(60_000)
 
     # ------------------------------------------------------------------ layout
 
@@ -225,7 +229,7 @@ class MainWindow(QMainWindow):
             alerts=alert_config_from_settings(self.settings),
             record=self.record_button.isChecked(),
             db_path=self.settings.database_path(),
-            haptics=self.settings.haptics,
+            haptics=self._haptics_wanted(),
         )
         self.plot.clear_data()
         self._plotted_any = False
@@ -437,7 +441,18 @@ class MainWindow(QMainWindow):
             self.session.call(
                 self.session_engine().set_alert_config, alert_config_from_settings(settings)
             )
+        self._sync_haptics()
         self._save()
+
+    def _haptics_wanted(self) -> bool:
+        now = dt.datetime.now().astimezone()
+        return self.settings.haptics and not self.settings.in_quiet_hours(
+            now.hour * 60 + now.minute
+        )
+
+    def _sync_haptics(self) -> None:
+        if self.session.running:
+            self.session.call(self.session_engine().set_haptics, self._haptics_wanted())
 
     def _update_settings(self, **changes: Any) -> None:
         self.settings = dataclasses.replace(self.settings, **changes)

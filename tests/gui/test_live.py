@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,12 +17,6 @@ from host.gui.main_window import MainWindow
 from host.gui.wizard import CalibrationWizard, CapturePage
 from host.settings import Settings
 from host.transports.base import LinkState
-
-_NEEDS_POSE = pytest.mark.xfail(
-    not hasattr(__import__("host.link").link.SensorLink, "channel"),
-    reason="Engine.request_pose reads SensorLink.channel, which SensorLink does not have yet",
-    run=False,  # it would only wait for its timeouts; runs as soon as the attribute exists
-)
 
 
 class _Quiet:
@@ -88,7 +84,6 @@ def test_sensor_vanishing_shows_reconnecting_without_freezing(
     assert max(gaps) < 1.0, f"GUI stalled for {max(gaps):.2f} s"
 
 
-@_NEEDS_POSE
 def test_wizard_completes_against_the_simulator(qtbot: QtBot, window: MainWindow) -> None:
     window.connect_device("sim:guided?speed=20")
     qtbot.waitUntil(lambda: window.link_state is LinkState.CONNECTED, timeout=5000)
@@ -120,7 +115,6 @@ def test_wizard_completes_against_the_simulator(qtbot: QtBot, window: MainWindow
     qtbot.waitUntil(lambda: window.session_engine().calibration is done[0], timeout=3000)
 
 
-@_NEEDS_POSE
 def test_wizard_rejects_a_moving_capture_with_the_reason(qtbot: QtBot, window: MainWindow) -> None:
     window.connect_device("sim:guided?speed=10")
     qtbot.waitUntil(lambda: window.link_state is LinkState.CONNECTED, timeout=5000)
@@ -141,7 +135,6 @@ def test_wizard_rejects_a_moving_capture_with_the_reason(qtbot: QtBot, window: M
     assert not page.isComplete()
 
 
-@_NEEDS_POSE
 def test_wizard_six_position_fits_the_accelerometer(qtbot: QtBot, window: MainWindow) -> None:
     window.connect_device("sim:guided?speed=20")
     qtbot.waitUntil(lambda: window.link_state is LinkState.CONNECTED, timeout=5000)
@@ -185,3 +178,27 @@ def test_bluetooth_missing_reports_and_resets(
     assert window.link_label.text() == "disconnected"
     assert "BlueZ" in errors[0]
     assert errors[0] in window.status_bar.currentMessage()
+
+
+def test_haptics_setting_and_quiet_hours_reach_the_running_engine(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    window.connect_device("sim:upright_sitting?speed=5")
+    qtbot.waitUntil(lambda: window.link_state is LinkState.CONNECTED, timeout=5000)
+    assert window.session_engine().haptics
+    window.apply_settings(dataclasses.replace(window.settings, haptics=False))
+    qtbot.waitUntil(lambda: not window.session_engine().haptics, timeout=3000)
+    # haptics on, but now is inside quiet hours (an hour either side): the sensor stays silent
+    now = dt.datetime.now().astimezone()
+    minute = now.hour * 60 + now.minute
+    start, end = ((minute + delta) % 1440 for delta in (-60, 60))
+    window.apply_settings(
+        dataclasses.replace(
+            window.settings,
+            haptics=True,
+            quiet_start=f"{start // 60:02d}:{start % 60:02d}",
+            quiet_end=f"{end // 60:02d}:{end % 60:02d}",
+        )
+    )
+    qtbot.wait(300)
+    assert not window.session_engine().haptics
