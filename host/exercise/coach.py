@@ -18,12 +18,22 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
+from calibration.model import Calibration
 from host.exercise.counting import Hold, HoldConfig, HoldDetector, Rep, RepConfig, RepCounter
 from host.exercise.library import ExerciseSpec
 from host.exercise.scoring import RepScore, score_rep
 from host.exercise.signals import StartPosture, StartWatch, relative_signals
+from host.samples import SampleBlock
 
-__all__ = ["Coach", "CoachResult", "Feedback", "ScoredRep", "SetResult", "coach_recording"]
+__all__ = [
+    "Coach",
+    "CoachResult",
+    "Feedback",
+    "ScoredRep",
+    "SetResult",
+    "coach_block",
+    "coach_recording",
+]
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -324,11 +334,13 @@ def coach_recording(
     *,
     start_s: float = 0.0,
     block: int = 0,
-    **prescription: int | float,
+    sets: int | None = None,
+    reps: int | None = None,
+    hold_s: float | None = None,
 ) -> tuple[CoachResult, list[Feedback]]:
     """Run a :class:`Coach` over a recording (from ``start_s``), in blocks of ``block`` samples
     (0: all at once). Returns the result and every feedback line."""
-    coach = Coach(spec, **prescription)  # type: ignore[arg-type]
+    coach = Coach(spec, sets=sets, reps=reps, hold_s=hold_s)
     first = int(np.searchsorted(t_s, start_s))
     t, u = t_s[first:], up_body[first:]
     step = block or len(t) or 1
@@ -336,3 +348,25 @@ def coach_recording(
     for i in range(0, len(t), step):
         lines += coach.update(t[i : i + step], u[i : i + step])
     return coach.finish(), lines
+
+
+def coach_block(
+    spec: ExerciseSpec,
+    samples: SampleBlock,
+    calibration: Calibration,
+    *,
+    start_s: float = 0.0,
+    sets: int | None = None,
+    reps: int | None = None,
+    hold_s: float | None = None,
+) -> tuple[CoachResult, list[Feedback]]:
+    """Coach a recorded :class:`~host.samples.SampleBlock` offline, through the same causal
+    analysis the live engine runs (so the counts equal what the live coach would have said)."""
+    from host.analysis import analyze
+    from host.exercise.signals import up_from_angles
+
+    analysis = analyze(samples, calibration)
+    up = up_from_angles(analysis.flexion_deg, analysis.lateral_deg)
+    return coach_recording(
+        spec, analysis.t_s, up, start_s=start_s, sets=sets, reps=reps, hold_s=hold_s
+    )

@@ -176,6 +176,7 @@ class StartWatch:
         self.wrong_posture_s = math.nan  # time a still, wrong posture was last seen
         self._t: list[float] = []
         self._u: list[FloatArray] = []
+        self._n = 0
 
     def update(self, t_s: FloatArray, up_body: FloatArray) -> tuple[StartPosture | None, int]:
         """Feed samples; returns (the start reference or None, index of the first unused one)."""
@@ -185,7 +186,9 @@ class StartWatch:
             self._u.append(up_body[i])
             while t - self._t[0] > self.window_s:
                 del self._t[0], self._u[0]
-            if t - self._t[0] < self.window_s - 0.05 or i % 5:  # check every 5th sample
+            self._n += 1
+            # check every 5th sample of the stream (not of the block: any chunking, same start)
+            if t - self._t[0] < self.window_s - 0.05 or self._n % 5:
                 continue
             win = np.array(self._u)
             mean = win.mean(axis=0)

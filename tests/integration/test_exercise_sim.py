@@ -188,3 +188,30 @@ def test_sit_to_stand_and_balance_against_truth(seed: int) -> None:
     w = (t >= balance.detail["start_s"]) & (t <= balance.detail["end_s"])
     assert balance.detail["sway_ap_deg"] == pytest.approx(float(np.std(sig["pitch"][w])), abs=0.3)
     assert balance.detail["sway_ml_deg"] == pytest.approx(float(np.std(sig["lateral"][w])), abs=0.3)
+
+
+def test_offline_block_equals_live_sized_blocks() -> None:
+    from calibration.procedures import fit_mounting as fit
+    from host.exercise.coach import coach_block
+
+    g = generate("ex_bridge", seed=3, minutes=4.0)
+    t = g.samples.t_s
+    i, j, k, m = np.searchsorted(t, [2.0, 8.0, 12.0, 16.0])
+    cal = fit(g.samples.slice(int(i), int(j)), g.samples.slice(int(k), int(m)))
+    whole, _ = coach_block(LIBRARY["bridge"], g.samples, cal, start_s=20.0)
+    analysis = analyze(g.samples, cal)
+    live, _ = coach_recording(
+        LIBRARY["bridge"],
+        t,
+        up_from_angles(analysis.flexion_deg, analysis.lateral_deg),
+        start_s=20.0,
+        block=7,
+    )
+    assert (
+        whole.total_reps
+        == live.total_reps
+        == sum(1 for r in exercise_truth("ex_bridge", 3).reps if not r.partial and r.end_s < t[-1])
+    )
+    assert [r.rep.peak_deg for s in whole.sets for r in s.reps] == [
+        r.rep.peak_deg for s in live.sets for r in s.reps
+    ]
