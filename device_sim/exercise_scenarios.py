@@ -18,9 +18,10 @@ rendered motion adds postural sway (≈0.5° RMS) on top.
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any, cast
 
 import numpy as np
@@ -35,6 +36,7 @@ __all__ = [
     "TrueRep",
     "TrueRom",
     "exercise_truth",
+    "truth_json",
 ]
 
 # Motion's generator for scenario cycles is default_rng(SeedSequence([seed, _MOTION_KEY]))
@@ -467,3 +469,14 @@ def exercise_truth(scenario: str, seed: int = 0) -> ExerciseTruth:
     truth = ExerciseTruth(scenario, exercise)
     session(b, rng, truth)
     return truth
+
+
+def truth_json(scenario: str, seed: int = 0) -> str:
+    """The ground truth of an exercise or ROM scenario as JSON (NaN as null)."""
+    truth = exercise_truth(scenario, seed)
+    data = asdict(truth)
+    data["full_reps"], data["partial_reps"] = truth.full_reps, truth.partial_reps
+    for key in ("ready_s", "sts_start_s", "sts_end_s", "end_s"):
+        if math.isnan(data[key]):
+            data[key] = None
+    return json.dumps(data, indent=1)
