@@ -234,7 +234,9 @@ def _rep(
 
 
 def _rest(b: ScriptBuilder, rng: np.random.Generator, plan: _RepPlan, truth: ExerciseTruth) -> None:
-    """A rest in the start posture with a couple of small fidgets (≤ 20 % of the target)."""
+    """A rest in the start posture with small fidgets (≤ 20 % of the target); from quadruped
+    the wearer also sits back on the heels for a while (child's pose: the lumbar spine flexes
+    ≈40°, far beyond any repetition, which the counter must not count)."""
     start = b.t_s
     base = b.value(plan.channel)
     for _ in range(2):
@@ -242,6 +244,10 @@ def _rest(b: ScriptBuilder, rng: np.random.Generator, plan: _RepPlan, truth: Exe
         _glide(b, _u(rng, 1.5, 2.5), {plan.channel: base + _u(rng, -0.2, 0.2) * plan.target_deg})
         b.hold(_u(rng, 1.0, 3.0))
         _glide(b, _u(rng, 1.5, 2.5), {plan.channel: base})
+    if plan.posture == "quadruped":
+        _glide(b, _u(rng, 2.0, 3.0), {plan.channel: base + _u(rng, 38.0, 45.0)})
+        b.hold(_u(rng, 6.0, 9.0))
+        _glide(b, _u(rng, 2.0, 3.0), {plan.channel: base})
     b.hold(_u(rng, 4.0, 6.0))
     truth.rests.append((start, b.t_s))
 

@@ -9,7 +9,8 @@ state machine with hysteresis on the detrended signal: a rep starts when the sig
 when it falls back below ``exit`` (15 %). Between reps the baseline follows slow drift (only
 while the signal is near it). A finished excursion shorter than ``min_rep_s`` is noise; one
 whose peak stays below ``partial_fraction`` of the target is a *partial* rep, counted
-separately; the rest are counted reps.
+separately; one beyond ``max_fraction`` (2×) of the target is not a rep at all (the wearer
+left the position, e.g. sat back on the heels to rest); the rest are counted reps.
 
 **Holds** (:class:`HoldDetector`) are displacements of at least half the design shift, kept for
 at least ``min_hold_s``. A hold's time runs from the end of the move into position to the start
@@ -51,6 +52,7 @@ class RepConfig:
     partial_fraction: float = 0.6
     min_enter_deg: float = 2.5
     min_rep_s: float = 0.6
+    max_fraction: float = 2.0
     baseline_tau_s: float = 15.0
 
     @property
@@ -188,6 +190,7 @@ class RepCounter:
         self.baseline_deg = 0.0
         self.reps: list[Rep] = []
         self.rejected = 0  # excursions too short to be a rep
+        self.out_of_range = 0  # excursions far beyond the target: the wearer left the position
         self.counter_deg: list[float] = []  # deepest opposite excursion after each rep
         self._active = False
         self._buf_t: list[float] = []
@@ -267,6 +270,9 @@ class RepCounter:
             return None
         smooth = np.convolve(np.pad(s, 2, mode="edge"), np.ones(5) / 5.0, mode="valid")
         peak = float(np.max(smooth))
+        if peak > self.config.max_fraction * self.config.target_deg:
+            self.out_of_range += 1
+            return None
         held, h0, h1 = held_time(t, np.maximum(smooth, 0.0))
         rep = Rep(
             float(t[0]),

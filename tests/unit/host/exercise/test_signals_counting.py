@@ -144,3 +144,11 @@ def test_start_watch_needs_stillness_in_the_right_posture() -> None:
     assert start.t_s == pytest.approx(8.5, abs=0.1)
     assert used == round(start.t_s * RATE) + 1
     assert watch.wrong_posture_s < 5.0
+
+
+def test_leaving_the_position_is_not_a_rep() -> None:
+    t, x, _ = _reps([15.0, 40.0, 15.0], 2.0, 3.0, 2.0)  # 40° = sitting back on the heels
+    counter = RepCounter(RepConfig(15.0))
+    counter.update(t, x)
+    assert counter.count == 2
+    assert counter.out_of_range == 1
