@@ -92,6 +92,8 @@ class Rep:
         return self.end_s - self.start_s
 
 
+_FIT_BAND = (0.25, 0.75)  # progress of a move used in its fit
+_FIT_MIN_SPEED = 0.5  # ... at no less than this share of the speed at the 50 % crossing
 _GRID = np.linspace(0.0, 1.0, 2001)
 _PROFILE = _GRID**3 * (10.0 + _GRID * (-15.0 + 6.0 * _GRID))  # min-jerk 10τ³ − 15τ⁴ + 6τ⁵
 
@@ -102,13 +104,17 @@ def _fit_move(
     """(start s, length s) of a min-jerk move from samples of its progress 0…1.
 
     Takes the contiguous samples around index ``at`` (its 50 % crossing) whose progress lies
-    between 15 % and 85 %, maps each back to its phase τ through the min-jerk profile and fits
+    between 25 % and 75 %, maps each back to its phase τ through the min-jerk profile and fits
     t = t0 + T·τ by least squares: every sample of the move votes, so sway averages out
-    instead of shifting one threshold crossing. Samples moving slower than a quarter of the
+    instead of shifting one threshold crossing. Samples moving slower than half the
     speed at the crossing (a min-jerk move's peak) are left out too: slow postural sway just
     before or after a move must not stretch the fit.
     """
-    inside = (fraction >= 0.15) & (fraction <= 0.85) & (np.abs(speed) >= 0.25 * abs(speed[at]))
+    inside = (
+        (fraction >= _FIT_BAND[0])
+        & (fraction <= _FIT_BAND[1])
+        & (np.abs(speed) >= _FIT_MIN_SPEED * abs(speed[at]))
+    )
     if not inside[at]:
         return None
     lo, hi = at, at
