@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import math
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from host.exercise.coach import CoachResult
@@ -20,7 +21,14 @@ from host.exercise.summary import SessionEvents
 if TYPE_CHECKING:
     from host.recording.store import SessionStore
 
-__all__ = ["load_sessions", "record_exercise", "record_rom", "rom_event", "set_events"]
+__all__ = [
+    "load_sessions",
+    "record_exercise",
+    "record_rom",
+    "report_html",
+    "rom_event",
+    "set_events",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -159,3 +167,28 @@ def load_sessions(
             continue
         out.append(SessionEvents(info.started_at, info.source, store.events(info.id)))
     return out
+
+
+def report_html(
+    store: SessionStore,
+    first: dt.date | None = None,
+    last: dt.date | None = None,
+    *,
+    program_path: Path | None = None,
+) -> str:
+    """The therapist report's home-exercise section (HTML) for a period; "" when there is
+    nothing to show. Without dates the period spans the stored exercise and ROM sessions.
+
+    Raises:
+        ConfigError: the imported program file is unreadable or invalid.
+    """
+    from host.exercise.program import load_program
+    from host.exercise.report import exercise_section, format_html
+
+    sessions = load_sessions(store, first, last)
+    days = [s.started_at.astimezone().date() for s in sessions]
+    if not days and (first is None or last is None):
+        return ""
+    first = first or min(days)
+    last = last or max([*days, first])
+    return format_html(exercise_section(sessions, load_program(program_path), first, last))

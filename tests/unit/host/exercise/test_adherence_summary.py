@@ -204,3 +204,18 @@ def test_report_section_prescribed_vs_done(tmp_path: Path) -> None:
     empty = exercise_section([], None, day.date(), day.date())
     assert empty.empty
     assert format_html(empty) == ""
+
+
+def test_report_html_for_a_period(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from host.exercise.records import report_html
+
+    monkeypatch.setenv("POSTURE_PROGRAM", str(tmp_path / "none.toml"))
+    with SessionStore.open(tmp_path / "s.sqlite3") as store:
+        assert report_html(store) == ""
+        day = dt.datetime(2026, 11, 24, 10, 0, tzinfo=dt.UTC)
+        record_exercise(store, _result(), device="sim", started_at=day)
+        page = report_html(store)
+        assert "Home exercise" in page
+        assert "cat_camel" in page
+        later = day.date() + dt.timedelta(days=3)
+        assert report_html(store, later, later) == ""
