@@ -36,6 +36,7 @@ from host.engine import EngineConfig
 from host.errors import CalibrationError, PostureError
 from host.gui.bridge import EngineBridge, LiveFrame
 from host.gui.devices import DevicePicker
+from host.gui.exercise_tab import ExerciseTab
 from host.gui.history import HistoryTab
 from host.gui.notify import DesktopNotifier, Notifier, write_chime
 from host.gui.plots import FlexionPlot
@@ -198,10 +199,17 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(live, "Live")
         self.history = self._build_history()
         self.tabs.addTab(self.history, "History")
+        self.exercise = ExerciseTab(self.settings.database_path())
+        self.tabs.addTab(self.exercise, "Exercise")
         # Sessions recorded meanwhile appear when the tab is opened.
         self.tabs.currentChanged.connect(
             lambda index: (
                 self.history.refresh() if self.tabs.widget(index) is self.history else None
+            )
+        )
+        self.tabs.currentChanged.connect(
+            lambda index: (
+                self.exercise.refresh() if self.tabs.widget(index) is self.exercise else None
             )
         )
         outer.addWidget(self.tabs, 1)
