@@ -20,8 +20,9 @@ __all__ = ["register", "run"]
 _EPILOG = """\
 contents: data quality (wear, gaps, days under 8 h), activity, posture and ISO 11226 zones,
 flexion percentiles, sustained-flexion episodes and EVA table, sitting bouts, posture shifts,
-alerts and corrections, per-day table; figures: flexion timeline with zone bands, time in
-zones, daily trend. Pseudonymised: the store's random study ID, no Bluetooth address.
+alerts and corrections, per-day table, home exercise (prescribed vs done, reps, holds,
+quality, range-of-motion trends) when recorded; figures: flexion timeline with zone bands,
+time in zones, daily trend. Pseudonymised: the store's random study ID, no Bluetooth address.
 
 examples:
   posture report 5 -o session5.pdf
@@ -52,6 +53,7 @@ def run(args: argparse.Namespace) -> int:
     """Build the report; prints the files written."""
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
+    from host.exercise.records import report_html
     from host.reports.load import load_session_data, select_sessions
     from host.reports.metrics import compute
     from host.reports.pdf import ReportInput, now_local, render_figures, write_html, write_pdf
@@ -84,8 +86,12 @@ def run(args: argparse.Namespace) -> int:
                 if info.calibration is None
                 and (events := store.events(info.id, kind="calibration"))
             }
+            step("home exercise")
+            exercise_html = report_html(store, args.date_from, args.date_to)
         step("statistics")
-        report = ReportInput(study_id, sessions, data, compute(data), now_local(), calibrations)
+        report = ReportInput(
+            study_id, sessions, data, compute(data), now_local(), calibrations, exercise_html
+        )
         figures = render_figures(report, step)
         step("writing PDF")
         os.close(open_private(out))

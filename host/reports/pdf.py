@@ -50,6 +50,8 @@ class ReportInput:
     calibrations: dict[int, dict[str, object]] = field(default_factory=dict)
     """Per session id, the calibration used (e.g. a live session's first calibration event),
     for sessions whose stored start calibration is empty."""
+    exercise_html: str = ""
+    """The home-exercise section (host.exercise.records.report_html), "" for none."""
 
 
 def render_figures(
@@ -305,6 +307,7 @@ def build_html(r: ReportInput, image_src: dict[str, str]) -> str:
             fig("trend", "Hours per day in each ISO 11226 zone."),
             _days(r),
             _alerts(r),
+            r.exercise_html,
             f"<p><i>{_e(DISCLAIMER)}</i></p>",
             "</body></html>",
         ]

@@ -113,3 +113,21 @@ def test_help_teaches(capsys: pytest.CaptureFixture[str]) -> None:
         assert exc.value.code == 0
         out = capsys.readouterr().out
         assert "examples:" in out
+
+
+def test_report_gains_the_exercise_section(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = tmp_path / "s.sqlite3"
+    assert main(["exercise", "run", "bridge", "--device", "sim:ex_bridge?speed=0&seed=2",
+                 "--db", str(db)]) == 0  # fmt: skip
+    assert main(["rom", "--device", "sim:rom_flexion?speed=0", "--test", "flexion",
+                 "--age", "40", "--db", str(db)]) == 0  # fmt: skip
+    capsys.readouterr()
+    out = tmp_path / "r.pdf"
+    assert main(["report", "--db", str(db), "-o", str(out), "--html"]) == 0
+    page = out.with_suffix(".html").read_text(encoding="utf-8")
+    assert "Home exercise" in page
+    assert "<td>bridge</td>" in page
+    assert "Range of motion and tests" in page
+    assert out.stat().st_size > 0
