@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import sys
 from pathlib import Path
 
+from host.commands._live import add_live_arguments, calibrate_seconds, load_calibration
 from host.errors import ConfigError
 
 __all__ = ["register", "run"]
@@ -35,29 +35,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument(
-        "--device",
-        default=os.environ.get("POSTURE_DEVICE", "ble:"),
-        help="device string (default: $POSTURE_DEVICE or 'ble:' = first sensor found)",
-    )
-    p.add_argument("--duration", type=float, metavar="S", help="stop after S seconds")
-    cal = p.add_mutually_exclusive_group()
-    cal.add_argument("--calibration", type=Path, metavar="CAL.json", help="use this calibration")
-    cal.add_argument("--no-calibrate", action="store_true", help="skip the upright calibration")
-    p.add_argument(
-        "--calibrate-seconds",
-        type=float,
-        default=5.0,
-        metavar="S",
-        help="length of the upright capture at start (default 5)",
-    )
+    add_live_arguments(p)
     p.add_argument("--record", action="store_true", help="store the session in the log")
     p.add_argument("--db", type=Path, metavar="PATH", help="session database (with --record)")
     p.add_argument("--threshold", type=float, metavar="DEG", help="slouch threshold (with --hold)")
     p.add_argument(
         "--hold", type=float, metavar="S", help="seconds above threshold before alerting"
     )
-    p.add_argument("--no-haptics", action="store_true", help="do not vibrate the sensor on alerts")
     p.add_argument(
         "--no-replay",
         action="store_true",
@@ -68,7 +52,6 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run the live view until Ctrl-C or ``--duration``."""
-    from calibration.model import Calibration
     from host.alerts import AlertConfig
     from host.engine import Engine, EngineConfig
     from host.live_view import LiveView
@@ -78,12 +61,7 @@ def run(args: argparse.Namespace) -> int:
     alerts = (
         AlertConfig() if args.threshold is None else AlertConfig.simple(args.threshold, args.hold)
     )
-    calibration = None
-    if args.calibration is not None:
-        try:
-            calibration = Calibration.load(args.calibration)
-        except OSError as exc:
-            raise ConfigError(f"{args.calibration}: cannot read calibration: {exc}") from exc
+    calibration = load_calibration(args)
     config = EngineConfig(
         device=args.device,
         calibration=calibration,
@@ -96,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
     engine = Engine(config)
     view = LiveView(args.device, sys.stdout, engine.link.statistics)
     engine.listeners.append(view)
-    calibrate_s = None if calibration is not None or args.no_calibrate else args.calibrate_seconds
+    calibrate_s = calibrate_seconds(args, calibration)
     with view:
         asyncio.run(
             engine.run_calibrated(args.duration, calibrate_s=calibrate_s, prompt=view.message)

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import sys
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-from host.errors import CalibrationError, ConfigError
+from host.commands._live import add_live_arguments, calibrate_seconds, load_calibration
 from host.recording.cli_args import add_db_argument
 
 if TYPE_CHECKING:
@@ -43,40 +41,16 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument(
-        "--device",
-        default=os.environ.get("POSTURE_DEVICE", "ble:"),
-        help="device string (default: $POSTURE_DEVICE or 'ble:' = first sensor found)",
-    )
-    parser.add_argument("--duration", type=float, metavar="S", help="stop after S seconds")
-    cal = parser.add_mutually_exclusive_group()
-    cal.add_argument("--calibration", type=Path, metavar="CAL.json", help="use this calibration")
-    cal.add_argument("--no-calibrate", action="store_true", help="record without angles")
-    parser.add_argument(
-        "--calibrate-seconds",
-        type=float,
-        default=5.0,
-        metavar="S",
-        help="length of the upright capture at start (default 5)",
-    )
-    parser.add_argument("--no-haptics", action="store_true", help="do not vibrate on alerts")
+    add_live_arguments(parser)
     add_db_argument(parser)
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Record; prints the session id."""
-    from calibration.model import Calibration
     from host.engine import Engine, EngineConfig, EngineListener
 
-    if args.duration is not None and args.duration <= 0:
-        raise ConfigError(f"--duration {args.duration}: must be positive")
-    calibration = None
-    if args.calibration is not None:
-        try:
-            calibration = Calibration.load(args.calibration)
-        except (OSError, ValueError) as exc:
-            raise CalibrationError(f"{args.calibration}: cannot use calibration: {exc}") from exc
+    calibration = load_calibration(args)
 
     class Status(EngineListener):
         """One line on stderr per link change and alert."""
@@ -95,13 +69,13 @@ def run(args: argparse.Namespace) -> int:
         haptics=not args.no_haptics,
     )
     engine = Engine(config, [Status()])
-    calibrate_s = None if calibration is not None or args.no_calibrate else args.calibrate_seconds
+    calibrate_s = calibrate_seconds(args, calibration)
     try:
         asyncio.run(
             engine.run_calibrated(
                 args.duration,
                 calibrate_s=calibrate_s,
-                prompt=lambda text: print(text, file=sys.stderr),
+                prompt=_say,
             )
         )
     finally:
