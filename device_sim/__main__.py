@@ -8,10 +8,9 @@ from __future__ import annotations
 import argparse
 import importlib
 import importlib.util
-import logging
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 from device_sim.generate import generate
@@ -19,12 +18,9 @@ from device_sim.imu_model import ErrorModel
 from device_sim.motion import SCENARIOS
 from device_sim.truth import private_file, write_truth_csv, write_truth_json
 from host.csvio import write_csv
-from host.errors import PostureError
 
 __all__ = ["build_parser", "main"]
 
-EXIT_USAGE = 2
-EXIT_INTERRUPTED = 130
 
 _EPILOG = """\
 examples:
@@ -181,25 +177,13 @@ def _run_generate(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run ``posture-sim``; returns the exit code."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=[logging.WARNING, logging.INFO, logging.DEBUG][min(args.verbose, 2)],
-        format="%(levelname)s %(name)s: %(message)s",
+    """Run ``posture-sim``; returns the exit code (the same codes as ``posture``)."""
+    from host.cli import run_parsed
+
+    # bad files and values given on the command line are usage errors here
+    return run_parsed(
+        "posture-sim", build_parser().parse_args(argv), usage_errors=(ValueError, OSError)
     )
-    func: Callable[[argparse.Namespace], int] = args.func
-    try:
-        return func(args)
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
-    except (PostureError, ValueError) as exc:
-        print(f"posture-sim: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except OSError as exc:
-        print(f"posture-sim: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
 
 
 if __name__ == "__main__":

@@ -26,8 +26,6 @@ from host.errors import (
     ConfigError,
     InputDataError,
     PostureError,
-    StoreError,
-    TransportError,
 )
 
 __all__ = [
@@ -37,6 +35,7 @@ __all__ = [
     "EXIT_USAGE",
     "build_parser",
     "main",
+    "run_parsed",
 ]
 
 EXIT_DEVICE = 1
@@ -90,13 +89,32 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``posture``; returns (and, as a script, exits with) the exit code."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    return run_parsed("posture", build_parser().parse_args(argv))
+
+
+def run_parsed(
+    prog: str,
+    args: argparse.Namespace,
+    *,
+    usage_errors: tuple[type[Exception], ...] = (),
+) -> int:
+    """Run a parsed command's ``func`` and map the error tree to exit codes.
+
+    Shared by ``posture`` and ``posture-sim`` so both speak the same exit codes.
+
+    Args:
+        prog: program name for messages.
+        args: parsed arguments with ``func`` and ``verbose``.
+        usage_errors: further exception types that mean bad input (exit 2).
+    """
     logging.basicConfig(
         level=[logging.WARNING, logging.INFO, logging.DEBUG][min(args.verbose, 2)],
         format="%(levelname)s %(name)s: %(message)s",
     )
     func: Callable[[argparse.Namespace], int] = args.func
+    usage: tuple[type[Exception], ...] = (
+        ConfigError, InputDataError, CalibrationError, *usage_errors
+    )  # fmt: skip
     try:
         return func(args)
     except BrokenPipeError:
@@ -108,16 +126,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
     except BluetoothUnavailableError as exc:
-        print(f"posture: {exc}", file=sys.stderr)
+        print(f"{prog}: {exc}", file=sys.stderr)
         return EXIT_ENVIRONMENT
-    except (ConfigError, InputDataError, CalibrationError) as exc:
-        print(f"posture: error: {exc}", file=sys.stderr)
+    except usage as exc:
+        print(f"{prog}: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    except (TransportError, StoreError) as exc:
-        print(f"posture: {exc}", file=sys.stderr)
-        return EXIT_DEVICE
-    except PostureError as exc:
-        print(f"posture: {exc}", file=sys.stderr)
+    except PostureError as exc:  # transport, store and the rest: the device or its data
+        print(f"{prog}: {exc}", file=sys.stderr)
         return EXIT_DEVICE
 
 
