@@ -214,6 +214,8 @@ class Calibration:
         except (KeyError, IndexError, TypeError, ValueError) as exc:
             if isinstance(exc, CalibrationFormatError):
                 raise
+            if isinstance(exc, KeyError):
+                raise CalibrationFormatError(f"malformed calibration: no field {exc}") from exc
             raise CalibrationFormatError(f"malformed calibration: {exc!r}") from exc
 
     def save(self, path: str | Path) -> None:
@@ -235,13 +237,16 @@ class Calibration:
             OSError: unreadable file.
             CalibrationFormatError: not JSON, unknown version or malformed content.
         """
-        text = Path(path).read_text(encoding="utf-8")
+        raw = Path(path).read_bytes()
+        # callers name the file in their message, so these do not repeat the path
         try:
-            data = json.loads(text)
+            data = json.loads(raw.decode("utf-8"))
+        except UnicodeDecodeError as exc:
+            raise CalibrationFormatError(f"not a JSON calibration (not UTF-8 text: {exc})") from exc
         except json.JSONDecodeError as exc:
-            raise CalibrationFormatError(f"{path}: not a JSON calibration: {exc}") from exc
+            raise CalibrationFormatError(f"not a JSON calibration: {exc}") from exc
         if not isinstance(data, dict):
-            raise CalibrationFormatError(f"{path}: not a JSON calibration object")
+            raise CalibrationFormatError("not a JSON calibration object")
         return cls.from_dict(data)
 
 

@@ -117,6 +117,28 @@ def test_malformed_content_is_refused(tmp_path: Path) -> None:
         Calibration.load(bad)
 
 
+def test_binary_file_is_a_format_error_not_a_decode_crash(tmp_path: Path) -> None:
+    bad = tmp_path / "cal.json"
+    bad.write_bytes(b"\xff\xfe\x00garbage")
+    with pytest.raises(CalibrationFormatError, match="not UTF-8"):
+        Calibration.load(bad)
+
+
+def test_load_messages_leave_the_path_to_the_caller(tmp_path: Path) -> None:
+    bad = tmp_path / "cal.json"
+    bad.write_text(json.dumps([1, 2]))
+    with pytest.raises(CalibrationFormatError) as info:
+        Calibration.load(bad)
+    assert "cal.json" not in str(info.value)
+
+
+def test_missing_field_is_named() -> None:
+    data = _nominal().to_dict()
+    del data["r_body_sensor"]
+    with pytest.raises(CalibrationFormatError, match="no field 'r_body_sensor'"):
+        Calibration.from_dict(data)
+
+
 def test_sensor_corrections() -> None:
     cal = Calibration(
         (1.0, 0.0, 0.0),
