@@ -165,8 +165,8 @@ def _run_guided(args: argparse.Namespace, spec: ExerciseSpec) -> int:
     if args.calibration is not None:
         try:
             calibration = Calibration.load(args.calibration)
-        except OSError as exc:
-            raise ConfigError(f"{args.calibration}: cannot read calibration: {exc}") from exc
+        except (OSError, ValueError) as exc:  # ValueError: CalibrationFormatError, not JSON
+            raise ConfigError(f"{args.calibration}: cannot use calibration: {exc}") from exc
     engine = Engine(EngineConfig(device=args.device, calibration=calibration, haptics=False))
 
     def say(text: str) -> None:

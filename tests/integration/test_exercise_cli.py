@@ -131,3 +131,18 @@ def test_report_gains_the_exercise_section(
     assert "<td>bridge</td>" in page
     assert "Range of motion and tests" in page
     assert out.stat().st_size > 0
+
+
+def test_exercise_run_with_an_unusable_calibration_is_a_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cal = tmp_path / "cal.json"
+    cal.write_text('{"schema_version": 99}')
+    code = main(
+        ["exercise", "run", "cat_camel", "--device", "sim:ex_cat_camel?speed=0&seed=1",
+         "--db", str(tmp_path / "s.sqlite3"), "--calibration", str(cal)]
+    )  # fmt: skip
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "cal.json" in err
+    assert "schema_version 99" in err
