@@ -30,7 +30,7 @@ from collections import deque
 import serial
 
 from host import protocol
-from host.errors import ConnectError, DisconnectedError
+from host.errors import ConfigError, ConnectError, DisconnectedError
 from host.protocol import FrameDecoder, Message
 from host.transports.base import DeviceInfo, DeviceUri
 
@@ -53,13 +53,15 @@ class SerialChannel:
     Args:
         uri: ``serial:`` device string; option ``baud`` (default 115200).
         queue_limit: decoded messages buffered before the oldest is dropped (counted).
+
+    Raises:
+        ConfigError: the device string names no port.
     """
 
     def __init__(self, uri: DeviceUri, *, queue_limit: int = 8192) -> None:
-        if not uri.target:
-            raise ConnectError(
-                "serial: needs a port, e.g. serial:/dev/ttyACM0 or serial:socket://127.0.0.1:5555",
-                transient=False,
+        if not uri.target:  # a bad device string: usage, not a device failure (exit 2)
+            raise ConfigError(
+                "serial: needs a port, e.g. serial:/dev/ttyACM0 or serial:socket://127.0.0.1:5555"
             )
         self._url = uri.target
         self._baud = int(uri.number("baud", 115_200))
