@@ -219,17 +219,26 @@ class Engine:
             elif isinstance(item, LinkEvent):
                 self._emit_link(item)
                 if item.state is LinkState.CONNECTED and self.link.info is not None:
-                    for listener in self.listeners:
-                        listener.on_info(self.link.info)
+                    self._notify("on_info", self.link.info)
             elif isinstance(item, StatusMessage):
-                for listener in self.listeners:
-                    listener.on_status(item)
+                self._notify("on_status", item)
             elif isinstance(item, Gap):
                 self._record_event(item.t_s, "gap", {"samples": item.count})
 
-    def _emit_link(self, event: LinkEvent) -> None:
+    def _notify(self, method: str, arg: Any) -> None:
+        """Call ``method(arg)`` on every listener; one that raises is logged and skipped.
+
+        A listener bug (a GUI slot, a terminal view) must not end the session or starve the
+        other sinks, recording included (python-can's Notifier does the same).
+        """
         for listener in self.listeners:
-            listener.on_link(event)
+            try:
+                getattr(listener, method)(arg)
+            except Exception:
+                logger.exception("listener %s failed in %s", type(listener).__name__, method)
+
+    def _emit_link(self, event: LinkEvent) -> None:
+        self._notify("on_link", event)
         if self._recorder is not None:
             self._recorder.on_link(event)
 
@@ -245,8 +254,7 @@ class Engine:
         self.samples_processed += len(block)
         self._last_t_s = float(block.t_s[-1])
         update = LiveUpdate(posture, self._policy.seconds_until_alert())
-        for listener in self.listeners:
-            listener.on_update(update)
+        self._notify("on_update", update)
         for alert in alerts:
             self._on_alert(alert)
         if self._recorder is not None:
@@ -255,8 +263,7 @@ class Engine:
 
     def _on_alert(self, alert: Alert) -> None:
         logger.info("alert %s at %.1f s: %s", alert.kind, alert.t_s, alert.reason)
-        for listener in self.listeners:
-            listener.on_alert(alert)
+        self._notify("on_alert", alert)
         if self._recorder is not None:
             self._recorder.on_alert(alert)
         if self.haptics:
@@ -304,8 +311,7 @@ class Engine:
             self._analyzer.set_calibration(calibration)
         if calibration is not None:
             self._record_event(self._last_t_s, "calibration", calibration.to_dict())
-        for listener in self.listeners:
-            listener.on_calibration(calibration)
+        self._notify("on_calibration", calibration)
 
     async def set_alert_config(self, config: AlertConfig) -> None:
         """Switch alert policy (dwell counting starts afresh)."""
