@@ -275,7 +275,12 @@ class Engine:
     def _spawn(self, coro: Awaitable[Any]) -> None:
         task: asyncio.Task[Any] = asyncio.ensure_future(coro)
         self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        task.add_done_callback(self._task_done)
+
+    def _task_done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            logger.error("engine task %s failed", task.get_name(), exc_info=task.exception())
 
     def _feed_captures(self, block: SampleBlock) -> None:
         for capture in list(self._captures):
