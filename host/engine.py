@@ -134,7 +134,9 @@ class Engine:
         self._policy = AlertPolicy(config.alerts)
         self._captures: list[_Capture] = []
         self._tasks: set[asyncio.Task[Any]] = set()
-        self._stop: asyncio.Event | None = None
+        # Created here, not in run(): a stop() that arrives before run() starts must stick
+        # (EngineThread.stop racing the thread's start). asyncio.Event binds to a loop lazily.
+        self._stop = asyncio.Event()
         self._store: SessionStore | None = None
         self._recorder: Recorder | None = None
         self._session_id: int | None = None
@@ -149,7 +151,6 @@ class Engine:
         Raises:
             ConnectError: the sensor cannot be reached for a reason retrying cannot fix.
         """
-        self._stop = asyncio.Event()
         if self.config.record:
             await self.set_recording(True)
         consumer = asyncio.create_task(self._consume(), name="engine-consume")
@@ -208,9 +209,8 @@ class Engine:
         await self.set_calibration(calibration)
 
     def stop(self) -> None:
-        """Ask :meth:`run` to finish (call on the engine's loop)."""
-        if self._stop is not None:
-            self._stop.set()
+        """Ask :meth:`run` to finish (on the engine's loop); sticky: a stop before run() counts."""
+        self._stop.set()
 
     async def _consume(self) -> None:
         async for item in self.link.stream():
@@ -414,6 +414,7 @@ class EngineThread:
         self.engine = Engine(config, [listener])
         self._listener = listener
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop_requested = False
         self._ready = threading.Event()
         self._thread = threading.Thread(target=self._main, name="posture-engine", daemon=True)
 
@@ -426,6 +427,8 @@ class EngineThread:
         async def main() -> None:
             self._loop = asyncio.get_running_loop()
             self._ready.set()
+            if self._stop_requested:  # stop() ran before the loop existed
+                self.engine.stop()
             await self.engine.run()
 
         try:
@@ -451,12 +454,16 @@ class EngineThread:
         return asyncio.run_coroutine_threadsafe(call(), self._loop)
 
     def stop(self, timeout_s: float = 5.0) -> None:
-        """Stop the engine and join its thread."""
+        """Stop the engine and join its thread (idempotent; fine before :meth:`start`)."""
+        # Flag first, loop second: _main sets the loop, then reads the flag, so one side
+        # always sees the other and a stop racing the start is never lost.
+        self._stop_requested = True
         loop = self._loop
         if loop is not None and not loop.is_closed():
             with contextlib.suppress(RuntimeError):
                 loop.call_soon_threadsafe(self.engine.stop)
-        self._thread.join(timeout_s)
+        if self._thread.ident is not None:  # started
+            self._thread.join(timeout_s)
 
     @property
     def running(self) -> bool:

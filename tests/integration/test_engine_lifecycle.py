@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import time
 
-from host.engine import Engine, EngineConfig, EngineListener, LiveUpdate
+import pytest
+
+from host.engine import Engine, EngineConfig, EngineListener, EngineThread, LiveUpdate
 from host.transports.base import LinkEvent, LinkState
 
 FAST = "sim:desk_day?seed=1&speed=20"
@@ -34,9 +37,43 @@ class Exploding(EngineListener):
         raise RuntimeError("listener bug")
 
 
+async def test_stop_before_run_makes_run_return_at_once() -> None:
+    """EngineThread.stop may reach the engine before run() starts: the request must stick."""
+    engine = Engine(EngineConfig(device=FAST))
+    engine.stop()
+    await asyncio.wait_for(engine.run(), timeout=5.0)
+
+
 async def test_a_failing_listener_does_not_stop_the_engine_or_the_others() -> None:
     counter = Counter()
     engine = Engine(EngineConfig(device=FAST, haptics=False), [Exploding(), counter])
     await asyncio.wait_for(engine.run(1.0), timeout=5.0)
     assert counter.updates > 5, "the good listener kept receiving after the bad one raised"
     assert counter.links[-1].state is LinkState.CLOSED
+
+
+def test_engine_thread_stop_before_start_and_twice() -> None:
+    thread = EngineThread(EngineConfig(device=FAST), Counter())
+    thread.stop(timeout_s=1.0)  # never started: nothing to join, no error
+    thread.stop(timeout_s=1.0)
+
+
+def test_engine_thread_stop_while_connecting_returns_promptly() -> None:
+    """A sensor that never answers: stop() during the connect/backoff loop ends the thread."""
+    counter = Counter()
+    # unreachable for the whole run: every connect fails and the link backs off
+    thread = EngineThread(EngineConfig(device="sim:desk_day?speed=1&refuse=1"), counter)
+    thread.start()
+    time.sleep(0.3)
+    started = time.monotonic()
+    thread.stop(timeout_s=5.0)
+    assert not thread.running
+    assert time.monotonic() - started < 2.0
+
+
+async def test_capture_pending_when_run_ends_is_cancelled_not_left_hanging() -> None:
+    engine = Engine(EngineConfig(device=FAST, haptics=False))
+    runner = asyncio.create_task(engine.run(0.3))
+    with pytest.raises(asyncio.CancelledError):
+        await asyncio.wait_for(engine.capture(3600.0), timeout=5.0)
+    await runner
