@@ -165,12 +165,15 @@ class Engine:
             for task in (consumer, stopper, *self._tasks):
                 task.cancel()
             await asyncio.gather(consumer, stopper, *self._tasks, return_exceptions=True)
-            await self.link.close()
-            self._close_recording()
-            for capture in self._captures:
-                if not capture.future.done():
-                    capture.future.cancel()
-            self._emit_link(LinkEvent(LinkState.CLOSED, "stopped"))
+            try:
+                await self.link.close()
+            finally:
+                # whatever failed above, the session ends in the store and keeps its data
+                self._close_recording()
+                for capture in self._captures:
+                    if not capture.future.done():
+                        capture.future.cancel()
+                self._emit_link(LinkEvent(LinkState.CLOSED, "stopped"))
 
     async def run_calibrated(
         self,
@@ -375,13 +378,19 @@ class Engine:
             self._recorder.on_event(t_s, kind, data)
 
     def _close_recording(self) -> None:
-        if self._recorder is not None:
-            self._recorder.close()
-            self._recorder = None
-        if self._store is not None and self._session_id is not None:
-            self._store.end_session(self._session_id)
-            self._store.close()
-            self._store = None
+        recorder, self._recorder = self._recorder, None
+        store, self._store = self._store, None
+        try:
+            if recorder is not None:
+                recorder.close()  # flush the rest
+        finally:
+            # even if the last flush failed, what was committed is a finished session
+            if store is not None:
+                try:
+                    if self._session_id is not None:
+                        store.end_session(self._session_id)
+                finally:
+                    store.close()
 
 
 def _rate_of(block: SampleBlock, link: SensorLink | None = None) -> float:

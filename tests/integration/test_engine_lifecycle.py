@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import time
+from pathlib import Path
 
 import pytest
 
 from host.engine import Engine, EngineConfig, EngineListener, EngineThread, LiveUpdate
-from host.transports.base import LinkEvent, LinkState
+from host.errors import ConnectError
+from host.link import SensorLink
+from host.recording.store import SessionStore
+from host.transports.base import DeviceInfo, LinkEvent, LinkState, open_channel
 
 FAST = "sim:desk_day?seed=1&speed=20"
 
@@ -69,6 +73,58 @@ def test_engine_thread_stop_while_connecting_returns_promptly() -> None:
     thread.stop(timeout_s=5.0)
     assert not thread.running
     assert time.monotonic() - started < 2.0
+
+
+class _FailSecondConnect:
+    """A sim channel whose first connection works, drops, and the reconnect fails for good."""
+
+    def __init__(self, device: str) -> None:
+        self._inner = open_channel(device)
+        self._connects = 0
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._inner, name)
+
+    @property
+    def description(self) -> str:
+        return self._inner.description
+
+    async def connect(self) -> DeviceInfo:
+        self._connects += 1
+        if self._connects > 1:
+            raise ConnectError("Bluetooth was switched off", transient=False)
+        return await self._inner.connect()
+
+
+async def test_recording_survives_a_permanent_link_failure(tmp_path: Path) -> None:
+    db = tmp_path / "s.db"
+    engine = Engine(EngineConfig(device=FAST, record=True, db_path=db, haptics=False))
+    channel = _FailSecondConnect("sim:desk_day?seed=1&speed=20&link_loss_every=30&link_loss_for=5")
+    engine.link = SensorLink(channel)  # type: ignore[arg-type]
+    with pytest.raises(ConnectError):
+        await asyncio.wait_for(engine.run(10.0), timeout=8.0)
+    assert engine.session_id is not None
+    with SessionStore.open(db) as store:
+        info = store.session(engine.session_id)
+        assert info.ended_at is not None, "the session was ended"
+        assert len(store.samples(engine.session_id)) > 100, "the samples were kept"
+
+
+async def test_recording_is_ended_when_closing_the_link_fails(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = tmp_path / "s.db"
+    engine = Engine(EngineConfig(device=FAST, record=True, db_path=db, haptics=False))
+
+    async def broken_close() -> None:
+        raise RuntimeError("disconnect failed")
+
+    monkeypatch.setattr(engine.link, "close", broken_close)
+    with pytest.raises(RuntimeError, match="disconnect failed"):
+        await asyncio.wait_for(engine.run(0.5), timeout=5.0)
+    assert engine.session_id is not None
+    with SessionStore.open(db) as store:
+        assert store.session(engine.session_id).ended_at is not None
 
 
 async def test_capture_pending_when_run_ends_is_cancelled_not_left_hanging() -> None:
