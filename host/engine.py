@@ -209,6 +209,10 @@ class Engine:
         except CalibrationError as exc:
             prompt(f"Could not calibrate ({exc}); showing data without angles.")
             return
+        except Exception as exc:  # top of a task whose result nobody awaits: say it, never hide it
+            logger.exception("upright calibration failed")
+            prompt(f"Could not calibrate (internal error: {exc}); showing data without angles.")
+            return
         await self.set_calibration(calibration)
 
     def stop(self) -> None:

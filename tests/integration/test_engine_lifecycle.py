@@ -133,3 +133,18 @@ async def test_capture_pending_when_run_ends_is_cancelled_not_left_hanging() -> 
     with pytest.raises(asyncio.CancelledError):
         await asyncio.wait_for(engine.capture(3600.0), timeout=5.0)
     await runner
+
+
+async def test_an_unexpected_calibration_failure_is_told_not_swallowed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    async def broken_routine(*args: object, **kwargs: object) -> None:
+        raise ValueError("fit blew up")
+
+    monkeypatch.setattr("host.engine.run_routine", broken_routine)
+    prompts: list[str] = []
+    engine = Engine(EngineConfig(device=FAST, haptics=False))
+    await asyncio.wait_for(
+        engine.run_calibrated(1.0, calibrate_s=0.5, prompt=prompts.append), timeout=5.0
+    )
+    assert any("fit blew up" in p for p in prompts), prompts
