@@ -212,9 +212,9 @@ async def _main(
     if need_calibration:
         calibrator = asyncio.create_task(calibrate_at_start(engine, feeder.say))
         done, _ = await asyncio.wait({runner, calibrator}, return_when=asyncio.FIRST_COMPLETED)
-        if calibrator in done:
+        if calibrator in done and not calibrator.cancelled():
             calibrator.result()  # a CalibrationError ends the command (exit 2)
-        else:
+        else:  # the engine ended first (link error, --duration): `await runner` says which
             calibrator.cancel()
             await asyncio.gather(calibrator, return_exceptions=True)
     feeder.enabled = True

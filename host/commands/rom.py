@@ -182,9 +182,9 @@ async def _main(engine: Engine, feeder: Feeder, duration: float | None) -> None:
     runner = asyncio.create_task(engine.run(duration))
     calibrator = asyncio.create_task(calibrate_at_start(engine, feeder.say))
     done, _ = await asyncio.wait({runner, calibrator}, return_when=asyncio.FIRST_COMPLETED)
-    if calibrator in done:
+    if calibrator in done and not calibrator.cancelled():
         calibrator.result()
-    else:
+    else:  # the engine ended first (link error, --duration): `await runner` says which
         calibrator.cancel()
         await asyncio.gather(calibrator, return_exceptions=True)
     feeder.enabled = True

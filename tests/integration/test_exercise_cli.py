@@ -146,3 +146,17 @@ def test_exercise_run_with_an_unusable_calibration_is_a_usage_error(
     err = capsys.readouterr().err
     assert "cal.json" in err
     assert "schema_version 99" in err
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["exercise", "run", "cat_camel"], ["rom", "--test", "flexion"]],
+)
+def test_a_link_that_fails_before_calibration_gives_its_error_not_a_cancellation(
+    argv: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # the engine ends at once; the calibration capture it cancels must not hide why
+    missing = tmp_path / "missing.csv"
+    code = main([*argv, "--device", f"replay:{missing}", "--no-record"])
+    assert code == 2
+    assert "missing.csv: cannot read" in capsys.readouterr().err
