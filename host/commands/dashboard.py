@@ -41,6 +41,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.add_argument("--device", metavar="DEV", help="connect to this sensor at start")
     p.add_argument("--settings", type=Path, metavar="FILE", help="settings TOML to use")
     p.add_argument(
+        "--db", type=Path, metavar="PATH", help="session database (recording, history, exercise)"
+    )
+    p.add_argument(
         "--screenshot", type=Path, metavar="FILE.png", help="save the window as PNG, then exit"
     )
     p.add_argument(
@@ -72,6 +75,7 @@ def run(args: argparse.Namespace) -> int:
     options = DashboardOptions(
         device=args.device,
         settings_path=args.settings,
+        db_path=args.db,
         screenshot=args.screenshot,
         exit_after_s=args.exit_after,
     )

@@ -8,6 +8,7 @@ caller should use ``posture monitor`` instead (exit code 3).
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import sys
@@ -47,6 +48,7 @@ class DashboardOptions:
         device: device to connect at start (None: the remembered one, not connected until asked,
             except in screenshot mode).
         settings_path: settings TOML (None: the user config directory).
+        db_path: session database; overrides the settings' ``db_path`` for this run.
         screenshot: write a PNG of the window after ``exit_after_s`` and exit.
         exit_after_s: wall-clock seconds to run before the screenshot / exit (a screenshot also
             waits, at most 10 s more, until the first sample is on the plot).
@@ -54,6 +56,7 @@ class DashboardOptions:
 
     device: str | None = None
     settings_path: Path | None = None
+    db_path: Path | None = None
     screenshot: Path | None = None
     exit_after_s: float | None = None
 
@@ -77,6 +80,8 @@ def run_dashboard(options: DashboardOptions, started: float | None = None) -> in
     from host.settings import load_settings
 
     settings = load_settings(options.settings_path)
+    if options.db_path is not None:  # command-line flags come last (host.settings)
+        settings = dataclasses.replace(settings, db_path=str(options.db_path))
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("Posture Companion")
     app.setOrganizationName("posture-companion")

@@ -86,3 +86,37 @@ def test_screenshot_mode_writes_png_offscreen(tmp_path: Path) -> None:
     assert oct(shot.stat().st_mode & 0o777) == "0o600"
     assert "first sample plotted" in done.stderr
     assert not (tmp_path / "posture-companion" / "settings.toml").exists()  # nothing remembered
+
+
+@pytest.mark.slow
+def test_db_option_records_into_that_database(tmp_path: Path) -> None:
+    """Every command that touches the store takes --db (issue 6); the dashboard records too."""
+    db = tmp_path / "study" / "p07.sqlite3"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "host.cli",
+            "dashboard",
+            "--db",
+            str(db),
+            "--device",
+            "sim:upright_sitting?speed=10",
+            "--screenshot",
+            str(tmp_path / "shot.png"),
+            "--exit-after",
+            "2",
+        ],
+        env=_env(tmp_path, POSTURE_RECORD="true"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    from host.recording.store import SessionStore
+
+    with SessionStore.open(db) as store:
+        sessions = store.sessions()
+    assert len(sessions) == 1
+    assert sessions[0].ended_at is not None
+    assert not (tmp_path / "posture-companion" / "sessions.sqlite3").exists()
