@@ -428,6 +428,11 @@ class EngineThread:
         self._listener = listener
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop_requested = False
+        # Calls submitted and not yet done: when the loop ends, those it never ran (or never
+        # finished) are failed here, so no caller waits forever on a future nobody resolves.
+        self._calls_lock = threading.RLock()  # re-entered when a call is done at once
+        self._calls: set[concurrent.futures.Future[Any]] = set()
+        self._finished = False
         self._ready = threading.Event()
         self._thread = threading.Thread(target=self._main, name="posture-engine", daemon=True)
 
@@ -442,7 +447,14 @@ class EngineThread:
             self._ready.set()
             if self._stop_requested:  # stop() ran before the loop existed
                 self.engine.stop()
-            await self.engine.run()
+            try:
+                await self.engine.run()
+            finally:
+                with self._calls_lock:
+                    self._finished = True  # no new calls from here on
+                # One more turn of the loop: calls scheduled before the flag become tasks, which
+                # asyncio.run then finishes or cancels (so their futures end) before closing.
+                await asyncio.sleep(0)
 
         try:
             asyncio.run(main())
@@ -450,21 +462,45 @@ class EngineThread:
             logger.exception("engine stopped")
             self._listener.on_error(str(exc))
         finally:
+            with self._calls_lock:
+                self._finished = True
+                calls, self._calls = self._calls, set()
+            for future in calls:
+                if not future.done():  # the loop is closed: nothing else can resolve it
+                    future.set_exception(RuntimeError("the engine stopped before the call ended"))
             self._ready.set()
 
     def submit(
         self, coro_fn: Callable[..., Awaitable[T]], *args: object
     ) -> concurrent.futures.Future[T]:
-        """Run ``coro_fn(*args)`` on the engine's loop."""
-        if self._loop is None or self._loop.is_closed():
-            future: concurrent.futures.Future[T] = concurrent.futures.Future()
-            future.set_exception(RuntimeError("engine is not running"))
-            return future
+        """Run ``coro_fn(*args)`` on the engine's loop.
+
+        The future always ends: with the result, the call's exception, or RuntimeError when
+        the engine is not running or stops before the call ends.
+        """
 
         async def call() -> T:
             return await coro_fn(*args)
 
-        return asyncio.run_coroutine_threadsafe(call(), self._loop)
+        with self._calls_lock:
+            loop = self._loop
+            if not self._finished and loop is not None:
+                coro = call()
+                try:
+                    future = asyncio.run_coroutine_threadsafe(coro, loop)
+                except RuntimeError:  # closed between the check and the call
+                    coro.close()
+                else:
+                    self._calls.add(future)
+                    future.add_done_callback(self._call_done)
+                    return future
+        failed: concurrent.futures.Future[T] = concurrent.futures.Future()
+        failed.set_exception(RuntimeError("engine is not running"))
+        return failed
+
+    def _call_done(self, future: concurrent.futures.Future[Any]) -> None:
+        with self._calls_lock:
+            self._calls.discard(future)
 
     def stop(self, timeout_s: float = 5.0) -> None:
         """Stop the engine and join its thread (idempotent; fine before :meth:`start`)."""

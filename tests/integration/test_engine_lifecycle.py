@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import time
 from pathlib import Path
 
@@ -148,3 +149,20 @@ async def test_an_unexpected_calibration_failure_is_told_not_swallowed(
         engine.run_calibrated(1.0, calibrate_s=0.5, prompt=prompts.append), timeout=5.0
     )
     assert any("fit blew up" in p for p in prompts), prompts
+
+
+def test_every_submitted_call_ends_even_when_the_engine_stops_under_it() -> None:
+    """GUI calls racing the engine's end (scenario over) must not hang the wizard forever."""
+    thread = EngineThread(
+        EngineConfig(device="sim:desk_day?minutes=0.02&speed=100", haptics=False), Counter()
+    )
+    thread.start()
+    futures = []
+    deadline = time.monotonic() + 8.0
+    while thread.running and time.monotonic() < deadline:
+        futures.append(thread.submit(thread.engine.capture, 3600.0))
+    thread.stop(timeout_s=5.0)
+    futures.append(thread.submit(thread.engine.capture, 3600.0))
+    concurrent.futures.wait(futures, timeout=2.0)
+    pending = sum(not f.done() for f in futures)
+    assert pending == 0, f"{pending} of {len(futures)} calls never ended"
