@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -12,7 +13,22 @@ from host.errors import CalibrationError, ConfigError
 if TYPE_CHECKING:
     from calibration.model import Calibration
 
-__all__ = ["add_live_arguments", "calibrate_seconds", "load_calibration"]
+__all__ = ["add_live_arguments", "calibrate_seconds", "load_calibration", "positive_seconds"]
+
+
+def positive_seconds(text: str) -> float:
+    """argparse ``type`` for durations: a finite number of seconds above 0.
+
+    0, negative, ``nan`` and ``inf`` would silently mean "no time at all" or "never"
+    (an empty recording, a calibration that never ends), so they are usage errors.
+    """
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not (value > 0 and math.isfinite(value)):
+        raise argparse.ArgumentTypeError(f"{text!r}: use a number of seconds above 0")
+    return value
 
 
 def add_live_arguments(parser: argparse.ArgumentParser) -> None:
@@ -22,13 +38,15 @@ def add_live_arguments(parser: argparse.ArgumentParser) -> None:
         default=os.environ.get("POSTURE_DEVICE", "ble:"),
         help="device string (default: $POSTURE_DEVICE or 'ble:' = first sensor found)",
     )
-    parser.add_argument("--duration", type=float, metavar="S", help="stop after S seconds")
+    parser.add_argument(
+        "--duration", type=positive_seconds, metavar="S", help="stop after S seconds"
+    )
     cal = parser.add_mutually_exclusive_group()
     cal.add_argument("--calibration", type=Path, metavar="CAL.json", help="use this calibration")
     cal.add_argument("--no-calibrate", action="store_true", help="skip the upright calibration")
     parser.add_argument(
         "--calibrate-seconds",
-        type=float,
+        type=positive_seconds,
         default=5.0,
         metavar="S",
         help="length of the upright capture at start (default 5)",

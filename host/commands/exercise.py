@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from host.commands._live import positive_seconds
 from host.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -75,7 +76,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     go.add_argument("--sets", type=int, metavar="N", help="sets (default: program or library)")
     go.add_argument("--reps", type=int, metavar="N", help="reps or holds per set")
     go.add_argument("--hold", type=float, metavar="S", help="hold length, seconds")
-    go.add_argument("--duration", type=float, metavar="S", help="stop after S seconds")
+    go.add_argument("--duration", type=positive_seconds, metavar="S", help="stop after S seconds")
     go.add_argument("--calibration", type=Path, metavar="CAL.json", help="skip calibrating")
     go.add_argument("--db", type=Path, metavar="PATH", help="session database")
     go.add_argument("--no-record", action="store_true", help="do not store the session")

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from host.commands._live import positive_seconds
 from host.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -69,7 +70,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="which test (default: all, in that order)",
     )
     p.add_argument("--age", type=float, metavar="YEARS", help="compare ROM with age norms")
-    p.add_argument("--duration", type=float, metavar="S", help="stop after S seconds")
+    p.add_argument("--duration", type=positive_seconds, metavar="S", help="stop after S seconds")
     p.add_argument("--db", type=Path, metavar="PATH", help="session database")
     p.add_argument("--no-record", action="store_true", help="do not store the results")
     p.set_defaults(func=run)
