@@ -168,12 +168,15 @@ class Engine:
             try:
                 await self.link.close()
             finally:
-                # whatever failed above, the session ends in the store and keeps its data
-                self._close_recording()
-                for capture in self._captures:
-                    if not capture.future.done():
-                        capture.future.cancel()
-                self._emit_link(LinkEvent(LinkState.CLOSED, "stopped"))
+                try:
+                    # whatever failed above, the session ends in the store and keeps its data
+                    self._close_recording()
+                finally:
+                    # and even if that failed, waiting captures end and listeners hear CLOSED
+                    for capture in self._captures:
+                        if not capture.future.done():
+                            capture.future.cancel()
+                    self._emit_link(LinkEvent(LinkState.CLOSED, "stopped"))
 
     async def run_calibrated(
         self,

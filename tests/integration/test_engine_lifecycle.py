@@ -166,3 +166,27 @@ def test_every_submitted_call_ends_even_when_the_engine_stops_under_it() -> None
     concurrent.futures.wait(futures, timeout=2.0)
     pending = sum(not f.done() for f in futures)
     assert pending == 0, f"{pending} of {len(futures)} calls never ended"
+
+
+async def test_listeners_hear_closed_and_captures_end_when_the_last_flush_fails(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    counter = Counter()
+    db = tmp_path / "s.db"
+    engine = Engine(EngineConfig(device=FAST, record=True, db_path=db, haptics=False), [counter])
+
+    def broken_close() -> None:
+        raise OSError("disk full")
+
+    runner = asyncio.create_task(engine.run(0.5))
+    capture = asyncio.create_task(engine.capture(3600.0))
+    await asyncio.sleep(0.1)
+    assert engine._recorder is not None
+    monkeypatch.setattr(engine._recorder, "close", broken_close)
+    with pytest.raises(OSError, match="disk full"):
+        await asyncio.wait_for(runner, timeout=5.0)
+    assert counter.links[-1].state is LinkState.CLOSED
+    assert capture.done()
+    assert capture.cancelled()
+    with SessionStore.open(db) as store:
+        assert store.session(engine.session_id or 0).ended_at is not None
