@@ -82,7 +82,10 @@ class LiveUpdate:
 
 
 class EngineListener:
-    """Receives the engine's output; called on the engine's thread. Override what you need."""
+    """Receives the engine's output; called on the engine's thread. Override what you need.
+
+    A listener that raises is logged and skipped; the engine and the other listeners go on.
+    """
 
     def on_update(self, update: LiveUpdate) -> None:
         """New samples were processed."""
