@@ -206,14 +206,17 @@ def load_settings(path: Path | None = None, env: Mapping[str, str] | None = None
         env: environment to read overrides from; default ``os.environ``.
 
     Raises:
-        ConfigError: malformed TOML (naming the file and line), unknown keys, wrong types
-            or out-of-range values.
+        ConfigError: an unreadable file, malformed TOML (naming the file and line), unknown
+            keys, wrong types or out-of-range values.
     """
     path = default_settings_path() if path is None else path
     env = os.environ if env is None else env
     values: dict[str, Any] = {}
     if path.exists():
-        text = path.read_text(encoding="utf-8")
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:  # a directory, unreadable, not text
+            raise ConfigError(f"{path}: cannot read the settings: {exc}") from exc
         try:
             table = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:

@@ -53,6 +53,17 @@ def test_bad_toml_names_file_and_line(tmp_path: Path) -> None:
         load_settings(path, env={})
 
 
+def test_unreadable_file_is_a_config_error_naming_it(tmp_path: Path) -> None:
+    path = tmp_path / "settings.toml"
+    path.write_bytes(b"\xff\xfe not text")
+    with pytest.raises(ConfigError, match=r"settings\.toml: cannot read"):
+        load_settings(path, env={})
+    path.unlink()
+    path.mkdir()
+    with pytest.raises(ConfigError, match=r"settings\.toml: cannot read"):
+        load_settings(path, env={})
+
+
 def test_wrong_type_and_unknown_key_name_line(tmp_path: Path) -> None:
     path = tmp_path / "settings.toml"
     path.write_text('device = "sim:desk_day"\ndelay_s = "long"\n')
