@@ -79,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
     if args.action == "import":
         try:
             text = args.file.read_text(encoding="utf-8")
-        except OSError as exc:
+        except (OSError, UnicodeDecodeError) as exc:  # UnicodeDecodeError: not a text file
             raise ConfigError(f"{args.file}: cannot read: {exc}") from exc
         program = parse_program(text, str(args.file))
         path = save_program(text)

@@ -256,6 +256,6 @@ def load_program(path: Path | None = None) -> Program | None:
         return None
     try:
         text = path.read_text(encoding="utf-8")
-    except OSError as exc:
+    except (OSError, UnicodeDecodeError) as exc:  # UnicodeDecodeError: not a text file
         raise ConfigError(f"cannot read {path}: {exc}") from exc
     return parse_program(text, str(path))

@@ -160,3 +160,12 @@ def test_a_link_that_fails_before_calibration_gives_its_error_not_a_cancellation
     code = main([*argv, "--device", f"replay:{missing}", "--no-record"])
     assert code == 2
     assert "missing.csv: cannot read" in capsys.readouterr().err
+
+
+def test_program_import_of_a_binary_file_is_a_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "p.toml"
+    bad.write_bytes(b"\xff\xfe not text")
+    assert main(["program", "import", str(bad)]) == 2
+    assert "p.toml: cannot read" in capsys.readouterr().err

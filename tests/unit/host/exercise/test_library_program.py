@@ -164,3 +164,10 @@ def test_program_is_stored_private(tmp_path: Path) -> None:
     assert load_program(tmp_path / "none.toml") is None
     with pytest.raises(ConfigError):
         save_program("[program]\n", path)
+
+
+def test_a_stored_program_that_is_not_text_is_a_config_error(tmp_path: Path) -> None:
+    path = tmp_path / "program.toml"
+    path.write_bytes(b"\xff\xfe not text")
+    with pytest.raises(ConfigError, match=r"cannot read .*program\.toml"):
+        load_program(path)
