@@ -223,11 +223,15 @@ class Calibration:
         path = Path(path)
         tmp = path.with_name(f".{path.name}.tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            json.dump(self.to_dict(), out, indent=2)
-            out.write("\n")
-        tmp.chmod(0o600)
-        tmp.replace(path)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as out:
+                json.dump(self.to_dict(), out, indent=2)
+                out.write("\n")
+            tmp.chmod(0o600)
+            tmp.replace(path)
+        except BaseException:  # e.g. the target is a directory: leave no .tmp file behind
+            tmp.unlink(missing_ok=True)
+            raise
 
     @classmethod
     def load(cls, path: str | Path) -> Calibration:

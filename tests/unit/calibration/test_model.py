@@ -117,6 +117,14 @@ def test_malformed_content_is_refused(tmp_path: Path) -> None:
         Calibration.load(bad)
 
 
+def test_failed_save_leaves_no_temporary_file(tmp_path: Path) -> None:
+    target = tmp_path / "cal.json"
+    target.mkdir()  # cannot be replaced by a file
+    with pytest.raises(OSError):
+        _nominal().save(target)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cal.json"]
+
+
 def test_binary_file_is_a_format_error_not_a_decode_crash(tmp_path: Path) -> None:
     bad = tmp_path / "cal.json"
     bad.write_bytes(b"\xff\xfe\x00garbage")
