@@ -25,6 +25,7 @@ import vqf
 from calibration.model import Calibration
 from calibration.procedures import fit_mounting
 from host.analysis import LiveAnalyzer, analyze
+from host.evaluation import inclination_rmse_deg, load_broad_trial
 from host.fusion import estimate_offline
 from host.fusion.base import quat_to_up
 from host.fusion.tilt import TiltFilter
@@ -37,26 +38,6 @@ Row = dict[str, object]
 
 
 # ----------------------------------------------------------------------------- helpers
-
-
-def _incl_rmse(up: np.ndarray, ref: np.ndarray, mask: np.ndarray) -> float:
-    ok = mask & np.all(np.isfinite(ref), axis=1)
-    u = up[ok] / np.linalg.norm(up[ok], axis=1, keepdims=True)
-    r = ref[ok] / np.linalg.norm(ref[ok], axis=1, keepdims=True)
-    angle = np.degrees(np.arccos(np.clip(np.sum(u * r, axis=1), -1.0, 1.0)))
-    return float(np.sqrt(np.mean(angle**2)))
-
-
-def _load_broad(path: Path) -> tuple[SampleBlock, np.ndarray, np.ndarray]:
-    header = path.read_text(encoding="utf-8").partition("\n")[0].split(",")
-    names = ("t_s", "ax", "ay", "az", "gx", "gy", "gz", "ref_upx", "ref_upy", "ref_upz", "movement")
-    data = np.loadtxt(path, delimiter=",", skiprows=1, usecols=[header.index(c) for c in names])
-    block = SampleBlock(
-        np.ascontiguousarray(data[:, 0]),
-        np.ascontiguousarray(data[:, 1:4]),
-        np.ascontiguousarray(data[:, 4:7]),
-    )
-    return block, data[:, 7:10], data[:, 10] == 1
 
 
 def _raw_online_up(block: SampleBlock, rate_hz: float) -> np.ndarray:
@@ -94,7 +75,7 @@ def broad_rows(quick: bool) -> list[Row]:
     results: dict[str, list[tuple[float, float]]] = {k: [] for k in kinds}
     rows: list[Row] = []
     for path in files:
-        block, ref, movement = _load_broad(path)
+        block, ref, movement = load_broad_trial(path)
         rate = BROAD_RATE_HZ
         pairs = {
             "online": (VqfFilter(rate).update(block).up_sensor, _raw_online_up(block, rate)),
@@ -103,7 +84,7 @@ def broad_rows(quick: bool) -> list[Row]:
         }
         name = path.name.removesuffix("_fs95.csv").removeprefix("broad_")
         for kind in kinds:
-            ours, peer = (_incl_rmse(up, ref, movement) for up in pairs[kind])
+            ours, peer = (inclination_rmse_deg(up, ref, movement) for up in pairs[kind])
             results[kind].append((ours, peer))
             if not quick:
                 rows.append(

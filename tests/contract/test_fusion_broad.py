@@ -14,10 +14,10 @@ import numpy as np
 import pytest
 import vqf
 
+from host.evaluation import inclination_rmse_deg, load_broad_trial
 from host.fusion import estimate_offline
 from host.fusion.base import quat_to_up
 from host.fusion.vqf_filter import VqfFilter
-from host.samples import SampleBlock
 
 BROAD_DIR = Path(__file__).parents[2].parent / "shared" / "data" / "broad"
 RATE_HZ = 95.238
@@ -43,38 +43,11 @@ def _files() -> list[Path]:
     return sorted(BROAD_DIR.glob("broad_*_fs95.csv")) if BROAD_DIR.is_dir() else []
 
 
-def rmse_deg(up: np.ndarray, ref: np.ndarray, movement: np.ndarray) -> float:
-    """Inclination RMSE over movement samples with a valid reference (README "Metric")."""
-    ok = movement & np.all(np.isfinite(ref), axis=1)
-    u = up[ok] / np.linalg.norm(up[ok], axis=1, keepdims=True)
-    r = ref[ok] / np.linalg.norm(ref[ok], axis=1, keepdims=True)
-    angle = np.degrees(np.arccos(np.clip(np.sum(u * r, axis=1), -1.0, 1.0)))
-    return float(np.sqrt(np.mean(angle**2)))
-
-
-def load_trial(path: Path) -> tuple[SampleBlock, np.ndarray, np.ndarray]:
-    """Samples, reference up vectors and the movement mask of one trial.
-
-    Read directly rather than with host.csvio.read_csv: hand-held BROAD motions reach angular
-    rates (p99.9 > 10 rad/s in trial 07) that read_csv's deg/s heuristic, tuned for trunk
-    motion, would "convert".
-    """
-    header = path.read_text(encoding="utf-8").partition("\n")[0].split(",")
-    names = ("t_s", "ax", "ay", "az", "gx", "gy", "gz", "ref_upx", "ref_upy", "ref_upz", "movement")
-    data = np.loadtxt(path, delimiter=",", skiprows=1, usecols=[header.index(c) for c in names])
-    samples = SampleBlock(
-        np.ascontiguousarray(data[:, 0]),
-        np.ascontiguousarray(data[:, 1:4]),
-        np.ascontiguousarray(data[:, 4:7]),
-    )
-    return samples, data[:, 7:10], data[:, 10] == 1
-
-
 @pytest.fixture(scope="module")
 def trials() -> dict[str, tuple[object, np.ndarray, np.ndarray]]:
     loaded = {}
     for path in _files():
-        loaded[path.name.removesuffix("_fs95.csv")] = load_trial(path)
+        loaded[path.name.removesuffix("_fs95.csv")] = load_broad_trial(path)
     return loaded
 
 
@@ -90,16 +63,20 @@ def test_raw_vqf_reproduces_the_published_figures(trials) -> None:  # type: igno
         acc = np.ascontiguousarray(samples.accel_m_s2)
         raw = quat_to_up(vqf.VQF(1 / RATE_HZ).updateBatch(gyr, acc)["quat6D"])
         assert np.array_equal(online.up_sensor, raw), name
-        assert rmse_deg(raw, ref, movement) == pytest.approx(PUBLISHED[name][0], abs=0.006)
+        assert inclination_rmse_deg(raw, ref, movement) == pytest.approx(
+            PUBLISHED[name][0], abs=0.006
+        )
         raw_off = quat_to_up(vqf.offlineVQF(gyr, acc, None, 1 / RATE_HZ)["quat6D"])
-        assert rmse_deg(raw_off, ref, movement) == pytest.approx(PUBLISHED[name][1], abs=0.006)
+        assert inclination_rmse_deg(raw_off, ref, movement) == pytest.approx(
+            PUBLISHED[name][1], abs=0.006
+        )
 
 
 def test_ours_within_tolerance_per_file_and_not_worse_on_average(trials) -> None:  # type: ignore[no-untyped-def]
     ours_on, ours_off = [], []
     for name, (samples, ref, movement) in trials.items():
-        on = rmse_deg(VqfFilter(RATE_HZ).update(samples).up_sensor, ref, movement)
-        off = rmse_deg(estimate_offline(samples, RATE_HZ).up_sensor, ref, movement)
+        on = inclination_rmse_deg(VqfFilter(RATE_HZ).update(samples).up_sensor, ref, movement)
+        off = inclination_rmse_deg(estimate_offline(samples, RATE_HZ).up_sensor, ref, movement)
         pub_on, pub_off = PUBLISHED[name]
         assert on <= pub_on * 1.05 + 0.02, (name, on, pub_on)
         assert off <= pub_off * 1.05 + 0.02, (name, off, pub_off)
