@@ -73,7 +73,13 @@ class Calibration:
     neutral_accel_std_m_s2: float | None = None
     forward_bend_deg: float | None = None
     schema_version: int = SCHEMA_VERSION
+    # derived once (live blocks of a few samples call angles/correct_* hundreds of times a
+    # second, where rebuilding these per call cost more than the arithmetic)
     _r: FloatArray = field(init=False, repr=False, compare=False)
+    _r_items: tuple[float, ...] = field(init=False, repr=False, compare=False)
+    _accel_offset: FloatArray | None = field(init=False, repr=False, compare=False)
+    _accel_scale: FloatArray | None = field(init=False, repr=False, compare=False)
+    _gyro_bias: FloatArray | None = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         r = np.array(self.r_body_sensor, dtype=np.float64)
@@ -81,7 +87,22 @@ class Calibration:
             raise CalibrationFormatError(f"r_body_sensor must be a finite 3x3 matrix, not {r}")
         if not np.allclose(r @ r.T, np.eye(3), atol=1e-6) or np.linalg.det(r) < 0:
             raise CalibrationFormatError("r_body_sensor is not a rotation matrix")
+        r.flags.writeable = False
         object.__setattr__(self, "_r", r)
+        object.__setattr__(self, "_r_items", tuple(r.ravel().tolist()))
+        offset = scale = None
+        if self.accel_offset_m_s2 is not None or self.accel_scale is not None:
+            offset = _frozen(self.accel_offset_m_s2 or (0.0, 0.0, 0.0))
+            scale = _frozen(self.accel_scale or (1.0, 1.0, 1.0))
+        object.__setattr__(self, "_accel_offset", offset)
+        object.__setattr__(self, "_accel_scale", scale)
+        bias = None if self.gyro_bias_rad_s is None else _frozen(self.gyro_bias_rad_s)
+        object.__setattr__(self, "_gyro_bias", bias)
+
+    @property
+    def has_sensor_corrections(self) -> bool:
+        """Whether :meth:`correct_accel` or :meth:`correct_gyro` change anything."""
+        return self._accel_offset is not None or self._gyro_bias is not None
 
     @property
     def r_bs(self) -> FloatArray:
@@ -130,19 +151,25 @@ class Calibration:
         n = up_sensor.shape[0]
         if n <= _SMALL:
             # live blocks: rotate and clip in plain floats (the same IEEE operations as below,
-            # so the result is identical), then one numpy call per trigonometric function
-            (a, b, c), (d, e, f), (g, h, i) = self._r.tolist()
-            cols = np.array(
-                [
-                    [_clip_unit(-(a * x + b * y + c * z)) for x, y, z in rows],
-                    [d * x + e * y + f * z for x, y, z in rows],
-                    [g * x + h * y + i * z for x, y, z in rows],
-                ]
-                if (rows := up_sensor.tolist())
-                else np.zeros((3, 0)),
-                dtype=np.float64,
+            # so the result is identical), then numpy for the trigonometric functions (its
+            # implementations may differ from libm's in the last bit; batch uses numpy too)
+            a, b, c, d, e, f, g, h, i = self._r_items
+            sin_flex: list[float] = []
+            body_y: list[float] = []
+            body_z: list[float] = []
+            for x, y, z in up_sensor.tolist():
+                v = -(a * x + b * y + c * z)
+                # np.clip(v, -1, 1) for one float (NaN stays NaN, as with numpy)
+                sin_flex.append(1.0 if v > 1.0 else -1.0 if v < -1.0 else v)
+                body_y.append(d * x + e * y + f * z)
+                body_z.append(g * x + h * y + i * z)
+            flexion_deg = np.arcsin(np.array(sin_flex, dtype=np.float64))
+            lateral_deg = np.arctan2(
+                np.array(body_y, dtype=np.float64), np.array(body_z, dtype=np.float64)
             )
-            return np.degrees(np.arcsin(cols[0])), np.degrees(np.arctan2(cols[1], cols[2]))
+            np.degrees(flexion_deg, out=flexion_deg)
+            np.degrees(lateral_deg, out=lateral_deg)
+            return flexion_deg, lateral_deg
         if n <= _PIECE:  # no piece loop, no extra allocations
             body = self.to_body(up_sensor)
             return (
@@ -160,24 +187,23 @@ class Calibration:
 
     def correct_accel(self, accel_m_s2: FloatArray) -> FloatArray:
         """Apply the accelerometer offset/scale (returns the input when there is none)."""
-        if self.accel_offset_m_s2 is None and self.accel_scale is None:
+        if self._accel_offset is None or self._accel_scale is None:
             return accel_m_s2
-        offset = np.zeros(3) if self.accel_offset_m_s2 is None else np.array(self.accel_offset_m_s2)
-        scale = np.ones(3) if self.accel_scale is None else np.array(self.accel_scale)
-        return np.asarray((accel_m_s2 - offset) / scale, dtype=np.float64)
+        return np.asarray((accel_m_s2 - self._accel_offset) / self._accel_scale, dtype=np.float64)
 
     def correct_gyro(self, gyro_rad_s: FloatArray) -> FloatArray:
         """Subtract the gyroscope bias (returns the input when there is none)."""
-        if self.gyro_bias_rad_s is None:
+        if self._gyro_bias is None:
             return gyro_rad_s
-        return np.asarray(gyro_rad_s - np.array(self.gyro_bias_rad_s), dtype=np.float64)
+        return np.asarray(gyro_rad_s - self._gyro_bias, dtype=np.float64)
 
     # ------------------------------------------------------------------ serialisation
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-compatible dict (tuples become lists)."""
         data = asdict(self)
-        data.pop("_r", None)
+        for derived in ("_r", "_r_items", "_accel_offset", "_accel_scale", "_gyro_bias"):
+            data.pop(derived, None)
         return json.loads(json.dumps(data))  # type: ignore[no-any-return]
 
     @classmethod
@@ -254,13 +280,11 @@ class Calibration:
         return cls.from_dict(data)
 
 
-def _clip_unit(v: float) -> float:
-    """``np.clip(v, -1, 1)`` for one float (NaN stays NaN, as with numpy)."""
-    if v > 1.0:
-        return 1.0
-    if v < -1.0:
-        return -1.0
-    return v
+def _frozen(values: tuple[float, ...] | FloatArray) -> FloatArray:
+    """A read-only float64 copy (shared by every call, so nobody may write to it)."""
+    out = np.array(values, dtype=np.float64)
+    out.flags.writeable = False
+    return out
 
 
 def _vec3(value: Any) -> Vec3:

@@ -61,11 +61,7 @@ class Analysis:
 
 def _corrected(block: SampleBlock, calibration: Calibration | None) -> SampleBlock:
     """Apply the calibration's sensor corrections (accelerometer offset/scale, gyro bias)."""
-    if calibration is None or (
-        calibration.accel_offset_m_s2 is None
-        and calibration.accel_scale is None
-        and calibration.gyro_bias_rad_s is None
-    ):
+    if calibration is None or not calibration.has_sensor_corrections:
         return block
     gyro = None if block.gyro_rad_s is None else calibration.correct_gyro(block.gyro_rad_s)
     return SampleBlock(block.t_s, calibration.correct_accel(block.accel_m_s2), gyro, block.seq)

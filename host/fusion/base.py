@@ -118,13 +118,11 @@ def quat_to_up(quat: FloatArray) -> FloatArray:
     if n <= _SMALL:
         # live blocks hold a few samples, where numpy's per-call overhead dominates; plain floats
         # evaluate the very same IEEE expressions in the same order, so the result is identical
-        return np.array(
-            [
-                (2.0 * (x * z - w * y), 2.0 * (y * z + w * x), 1.0 - 2.0 * (x * x + y * y))
-                for w, x, y, z in quat.tolist()
-            ],
-            dtype=np.float64,
-        ).reshape(n, 3)
+        flat: list[float] = []
+        extend = flat.extend
+        for w, x, y, z in quat.tolist():
+            extend((2.0 * (x * z - w * y), 2.0 * (y * z + w * x), 1.0 - 2.0 * (x * x + y * y)))
+        return np.array(flat, dtype=np.float64).reshape(n, 3)
     up = np.empty((n, 3))
     # cache-sized pieces: a day of samples would otherwise stream every temporary through RAM
     for start in range(0, n, _PIECE):

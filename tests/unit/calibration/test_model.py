@@ -160,3 +160,48 @@ def test_sensor_corrections() -> None:
     np.testing.assert_allclose(cal.correct_gyro(np.array([[0.01, 0.0, 0.0]])), [[0.0, 0.0, 0.0]])
     plain = _nominal()
     assert plain.correct_accel(acc) is acc
+
+
+def test_small_block_path_clips_and_keeps_nan_like_the_vectorised_one() -> None:
+    cal = Calibration((0.0, 0.0, 1.0), ((0.6, 0.0, 0.8), (0.0, 1.0, 0.0), (-0.8, 0.0, 0.6)))
+    rng = np.random.default_rng(3)
+    up = rng.normal(size=(40, 3))
+    up /= np.linalg.norm(up, axis=1, keepdims=True)
+    up[5] = (-0.6 * 1.0000001, 0.0, -0.8 * 1.0000001)  # rotates to a sine just above 1: clipped
+    up[7] = (np.nan, 0.0, 1.0)
+    whole = cal.angles(up)
+    assert whole[0][5] == 90.0
+    assert np.isnan(whole[0][7])
+    for size in (1, 2, 5, 16):
+        pieces = [cal.angles(up[i : i + size]) for i in range(0, 40, size)]
+        for k in (0, 1):
+            assert np.array_equal(whole[k], np.concatenate([p[k] for p in pieces]), equal_nan=True)
+    empty = cal.angles(np.zeros((0, 3)))
+    assert empty[0].shape == empty[1].shape == (0,)
+
+
+@pytest.mark.parametrize(
+    ("offset", "scale"),
+    [((0.1, -0.2, 0.3), (1.01, 0.99, 1.0)), (None, (1.01, 0.99, 1.0)), ((0.1, 0.2, 0.3), None)],
+)
+def test_corrections_are_the_documented_formula_exactly(
+    offset: tuple[float, float, float] | None, scale: tuple[float, float, float] | None
+) -> None:
+    cal = Calibration(
+        (1.0, 0.0, 0.0),
+        NOMINAL_R_BS,
+        accel_offset_m_s2=offset,
+        accel_scale=scale,
+        gyro_bias_rad_s=(0.01, -0.02, 0.003),
+    )
+    rng = np.random.default_rng(4)
+    acc = rng.normal(size=(7, 3))
+    gyr = rng.normal(size=(7, 3))
+    expected = (acc - np.array(offset or (0.0, 0.0, 0.0))) / np.array(scale or (1.0, 1.0, 1.0))
+    assert np.array_equal(cal.correct_accel(acc), expected)
+    assert np.array_equal(cal.correct_gyro(gyr), gyr - np.array([0.01, -0.02, 0.003]))
+    assert cal.has_sensor_corrections
+    assert not _nominal().has_sensor_corrections
+    # derived caches never reach the file format
+    assert set(cal.to_dict()) == set(_nominal().to_dict())
+    assert not any(key.startswith("_") for key in cal.to_dict())
