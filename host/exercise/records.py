@@ -19,11 +19,17 @@ from host.exercise.rom import RomResult
 from host.exercise.summary import SessionEvents
 
 if TYPE_CHECKING:
-    from host.recording.store import SessionStore
+    from collections.abc import Sequence
+
+    from host.recording.store import SessionStore, StoredEvent
 
 __all__ = [
+    "PAIN_KIND",
+    "check_pain",
+    "event_span_s",
     "load_sessions",
     "record_exercise",
+    "record_pain",
     "record_rom",
     "report_html",
     "rom_event",
@@ -31,6 +37,8 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
+
+PAIN_KIND = "pain"  # event: {"exercise", "when": "before" | "after", "nrs": 0-10}
 
 
 def _clean(value: float) -> float | None:
@@ -87,6 +95,7 @@ def set_events(result: CoachResult) -> list[tuple[float, str, dict[str, object]]
                 {
                     "exercise": result.exercise,
                     "set": s.index + 1,
+                    "start_s": round(s.start_s, 2),
                     "target": s.target,
                     "reps": s.full_reps,
                     "partials": s.partial_reps,
@@ -103,6 +112,29 @@ def set_events(result: CoachResult) -> list[tuple[float, str, dict[str, object]]
     return events
 
 
+def check_pain(value: object, what: str) -> int:
+    """A pain rating on the 0–10 numeric rating scale (NRS), or ConfigError naming ``what``."""
+    from host.errors import ConfigError
+
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 10:
+        raise ConfigError(f"{what} {value!r}: pain is a whole number from 0 (none) to 10 (worst)")
+    return value
+
+
+def record_pain(store: SessionStore, session_id: int, t_s: float, when: str, nrs: int) -> None:
+    """Store a pain rating given ``before`` or ``after`` an exercise session (NRS 0–10)."""
+    if when not in ("before", "after"):
+        raise ValueError(f"when must be 'before' or 'after', not {when!r}")
+    info = store.session(session_id)
+    exercise = info.source.partition(":")[2]
+    store.add_event(
+        session_id,
+        t_s,
+        PAIN_KIND,
+        {"exercise": exercise, "when": when, "nrs": check_pain(nrs, when)},
+    )
+
+
 def record_exercise(
     store: SessionStore,
     result: CoachResult,
@@ -110,19 +142,40 @@ def record_exercise(
     device: str,
     started_at: dt.datetime | None = None,
     calibration: dict[str, object] | None = None,
+    pain_before: int | None = None,
+    pain_after: int | None = None,
 ) -> int:
-    """Store a guided session; returns the new session id."""
+    """Store a guided session (and the pain ratings given, if any); returns the session id."""
+    events = set_events(result)
     sid = store.create_session(
         device=device,
         source=f"exercise:{result.exercise}",
         calibration=calibration,
         started_at=started_at,
     )
-    for t_s, kind, data in set_events(result):
+    first_s = min([s.start_s for s in result.sets] + [t for t, _, _ in events], default=0.0)
+    last_s = max([t for t, _, _ in events], default=first_s)
+    if pain_before is not None:
+        record_pain(store, sid, first_s, "before", pain_before)
+    for t_s, kind, data in events:
         store.add_event(sid, t_s, kind, data)
+    if pain_after is not None:
+        record_pain(store, sid, last_s, "after", pain_after)
     store.end_session(sid)
     logger.info("stored exercise session %d (%s, %d sets)", sid, result.exercise, len(result.sets))
     return sid
+
+
+def event_span_s(events: Sequence[StoredEvent]) -> float:
+    """How long an events-only session (exercise, ROM) lasted, s: from the first set's start
+    (``exercise_set`` events carry it) or the first event to the last event; 0 without events.
+    """
+    times = [e.t_s for e in events]
+    for e in events:
+        start = e.data.get("start_s") if e.kind == "exercise_set" else None
+        if isinstance(start, (int, float)) and not isinstance(start, bool):
+            times.append(float(start))
+    return max(times) - min(times) if times else 0.0
 
 
 def rom_event(result: RomResult, age_years: float | None) -> dict[str, object]:

@@ -18,9 +18,11 @@ from typing import Protocol
 __all__ = [
     "EventLike",
     "ExerciseDay",
+    "PainPoint",
     "RomPoint",
     "SessionEvents",
     "exercise_days",
+    "pain_points",
     "rom_trends",
 ]
 
@@ -151,4 +153,43 @@ def rom_trends(sessions: Sequence[SessionEvents]) -> dict[str, list[RomPoint]]:
                     None if norm is None else _num(norm, math.nan),
                 )
             )
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class PainPoint:
+    """Pain (NRS 0–10) given before and after one exercise session; None when skipped."""
+
+    started_at: dt.datetime
+    exercise: str
+    before: int | None
+    after: int | None
+
+    @property
+    def change(self) -> int | None:
+        """after − before (negative: less pain after), None unless both were given."""
+        return None if self.before is None or self.after is None else self.after - self.before
+
+
+def _nrs(value: object) -> int | None:
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 10:
+        return value
+    return None
+
+
+def pain_points(sessions: Sequence[SessionEvents]) -> list[PainPoint]:
+    """Exercise sessions with a pain rating, oldest first (``pain`` events, see records)."""
+    out = []
+    for session in sorted(sessions, key=lambda s: s.started_at):
+        if not session.source.startswith("exercise:"):
+            continue
+        given: dict[str, int | None] = {"before": None, "after": None}
+        for event in session.events:
+            when = event.data.get("when")
+            if event.kind == "pain" and isinstance(when, str) and when in given:
+                given[when] = _nrs(event.data.get("nrs"))
+        if given["before"] is None and given["after"] is None:
+            continue
+        name = session.source.partition(":")[2]
+        out.append(PainPoint(session.started_at, name, given["before"], given["after"]))
     return out

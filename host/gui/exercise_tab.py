@@ -1,6 +1,10 @@
-"""Exercise tab: the therapist's program, what is due today, adherence, recent exercise
-sessions and range-of-motion trends (read-only; sessions are run with ``posture exercise run``
-and ``posture rom``).
+"""Exercise tab: a guided exercise on the running sensor, the therapist's program, what is due
+today, adherence, recent exercise sessions, pain ratings and range-of-motion trends.
+
+The guided part runs the pure coach on the dashboard's engine thread
+(:class:`host.gui.exercise_live.GuidedRun`); this tab only receives its queued progress. The
+session is stored exactly as ``posture exercise run`` stores it, with the pain ratings (NRS
+0–10) asked before and after (skippable).
 
 Reads the local session store and the imported program through :mod:`host.exercise` (the
 numbers are the same as in the therapist report); loading is cheap (events only), so it runs
@@ -12,29 +16,42 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import math
+import textwrap
 from pathlib import Path
 
+from PyQt6.QtCore import Qt, pyqtSignal
+from PyQt6.QtGui import QFont
 from PyQt6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QGroupBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QPushButton,
+    QSlider,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
+from calibration.model import Calibration
 from host.errors import PostureError
-from host.exercise.adherence import due_today
+from host.exercise.adherence import Due, due_today
+from host.exercise.coach import CoachResult
+from host.exercise.library import ExerciseSpec, load_library
 from host.exercise.program import Program, load_program
-from host.exercise.records import load_sessions
+from host.exercise.records import load_sessions, record_exercise, record_pain
 from host.exercise.report import ExerciseSection, exercise_section
 from host.exercise.rom import NORM_NOTE
-from host.exercise.summary import ExerciseDay, exercise_days
+from host.exercise.summary import ExerciseDay, exercise_days, pain_points
+from host.gui.exercise_live import CoachView, GuidedRun
+from host.gui.session import LiveSession
 from host.recording.store import SessionStore, default_db_path
 
-__all__ = ["ExerciseTab"]
+__all__ = ["ExerciseTab", "PainDialog"]
 
 logger = logging.getLogger(__name__)
 
@@ -59,31 +76,108 @@ def _fill(table: QTableWidget, rows: list[list[str]]) -> None:
             table.setItem(i, j, QTableWidgetItem(text))
 
 
+class PainDialog(QDialog):
+    """Pain now on the 0–10 numeric rating scale (NRS), before or after an exercise; skippable.
+
+    ``rating`` is the chosen value after "Save", None after "Skip" (or closing the dialog).
+    """
+
+    def __init__(self, when: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.when = when
+        self.rating: int | None = None
+        self.setWindowTitle(f"Pain {when} the exercise")
+        layout = QVBoxLayout(self)
+        layout.addWidget(
+            QLabel(
+                f"How much pain do you feel now, {when} the exercise?\n"
+                "0 = no pain, 10 = worst pain imaginable."
+            )
+        )
+        row = QHBoxLayout()
+        self.slider = QSlider(Qt.Orientation.Horizontal)
+        self.slider.setRange(0, 10)
+        self.slider.setTickPosition(QSlider.TickPosition.TicksBelow)
+        self.slider.setTickInterval(1)
+        self.slider.setPageStep(1)
+        self.value_label = QLabel("0")
+        self.value_label.setMinimumWidth(24)
+        self.slider.valueChanged.connect(lambda v: self.value_label.setText(str(v)))
+        row.addWidget(QLabel("0"))
+        row.addWidget(self.slider, 1)
+        row.addWidget(QLabel("10"))
+        row.addWidget(self.value_label)
+        layout.addLayout(row)
+        buttons = QDialogButtonBox()
+        self.save_button = buttons.addButton("Save", QDialogButtonBox.ButtonRole.AcceptRole)
+        self.skip_button = buttons.addButton("Skip", QDialogButtonBox.ButtonRole.RejectRole)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+
+    def accept(self) -> None:
+        self.rating = self.slider.value()
+        super().accept()
+
+    def reject(self) -> None:
+        self.rating = None
+        super().reject()
+
+
 class ExerciseTab(QWidget):
-    """Program, due today, four weeks of exercise and ROM trends.
+    """Guided exercise, program, due today, four weeks of exercise, pain and ROM trends.
 
     Args:
         db_path: session database; None for the default location. Not created by viewing.
         program_path: the imported program; None for the default location.
+        session: the dashboard's live session (None: the guided part only explains).
+        ask_pain: ask pain before and after each guided exercise.
         parent: Qt parent.
+
+    Signals:
+        wizard_requested(): the wearer wants to calibrate (no calibration yet).
+        exercise_started(): a guided exercise attached to the engine (alerts should be quiet).
+        exercise_ended(object): it ended; the stored session id, or None when nothing was
+            stored.
     """
+
+    wizard_requested = pyqtSignal()
+    exercise_started = pyqtSignal()
+    exercise_ended = pyqtSignal(object)
 
     def __init__(
         self,
         db_path: Path | None = None,
         program_path: Path | None = None,
         parent: QWidget | None = None,
+        *,
+        session: LiveSession | None = None,
+        ask_pain: bool = True,
     ) -> None:
         super().__init__(parent)
         self.db_path = db_path or default_db_path()
         self.program_path = program_path
+        self.session = session
+        self.ask_pain = ask_pain
         self.section: ExerciseSection | None = None
+        self.library = load_library()
+        self.calibration: Calibration | None = None
+        self.device = ""
+        self.run: GuidedRun | None = None
+        self.pain_dialog: PainDialog | None = None
+        self.last_view: CoachView | None = None
+        self.last_result: CoachResult | None = None
+        self.last_session_id: int | None = None
+        self._pain_before: int | None = None
+        self._started_at: dt.datetime | None = None
+        self._due: list[Due] = []
         layout = QVBoxLayout(self)
+        layout.addWidget(self._build_guided(), 3)
         row = QHBoxLayout()
         self.program_label = QLabel("")
         self.program_label.setWordWrap(True)
         self.refresh_button = QPushButton("Refresh")
-        self.refresh_button.clicked.connect(self.refresh)
+        self.refresh_button.clicked.connect(lambda: self.refresh())
         row.addWidget(self.program_label, 1)
         row.addWidget(self.refresh_button)
         layout.addLayout(row)
@@ -96,15 +190,292 @@ class ExerciseTab(QWidget):
         layout.addWidget(self.table, 2)
         self.adherence_label = QLabel("")
         layout.addWidget(self.adherence_label)
+        self.pain_label = QLabel("")
+        self.pain_label.setWordWrap(True)
+        layout.addWidget(self.pain_label)
         layout.addWidget(QLabel("Range of motion and tests"))
         self.rom_table = _table(["Test", "Trend", "Age norm"])
         layout.addWidget(self.rom_table, 1)
         note = QLabel(
-            f"<small>{NORM_NOTE}. Run exercises with 'posture exercise run NAME' "
-            "and checks with 'posture rom'.</small>"
+            f"<small>{NORM_NOTE}. Exercises also run with 'posture exercise run NAME', "
+            "checks with 'posture rom'.</small>"
         )
         note.setWordWrap(True)
         layout.addWidget(note)
+        self._fill_choices()
+
+    # ------------------------------------------------------------------ guided exercise
+
+    def _build_guided(self) -> QGroupBox:
+        box = QGroupBox("Guided exercise")
+        outer = QVBoxLayout(box)
+        row = QHBoxLayout()
+        self.choice = QComboBox()
+        self.choice.currentIndexChanged.connect(self._show_instructions)
+        self.start_button = QPushButton("Start")
+        self.start_button.clicked.connect(lambda: self.start_exercise())
+        self.stop_button = QPushButton("Stop")
+        self.stop_button.setEnabled(False)
+        self.stop_button.clicked.connect(self.stop_exercise)
+        self.calibrate_button = QPushButton("Calibrate…")
+        self.calibrate_button.setVisible(False)
+        self.calibrate_button.clicked.connect(self.wizard_requested.emit)
+        row.addWidget(self.choice, 1)
+        for w in (self.start_button, self.stop_button, self.calibrate_button):
+            row.addWidget(w)
+        outer.addLayout(row)
+        self.message_label = QLabel("")
+        self.message_label.setWordWrap(True)
+        outer.addWidget(self.message_label)
+        self.instructions_label = QLabel("")
+        self.instructions_label.setWordWrap(True)
+        outer.addWidget(self.instructions_label)
+        live = QHBoxLayout()
+        big = QFont()
+        big.setPointSize(28)
+        big.setBold(True)
+        self.count_label = QLabel("–")
+        self.count_label.setFont(big)
+        self.count_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.count_label.setMinimumWidth(140)
+        side = QVBoxLayout()
+        self.state_label = QLabel("")
+        self.set_label = QLabel("")
+        self.hold_label = QLabel("")
+        self.score_label = QLabel("")
+        for label in (self.state_label, self.set_label, self.hold_label, self.score_label):
+            side.addWidget(label)
+        medium = QFont()
+        medium.setPointSize(16)
+        self.feedback_label = QLabel("")
+        self.feedback_label.setFont(medium)
+        self.feedback_label.setWordWrap(True)
+        live.addWidget(self.count_label)
+        live.addLayout(side, 1)
+        live.addWidget(self.feedback_label, 2)
+        outer.addLayout(live)
+        self.summary_label = QLabel("")
+        self.summary_label.setWordWrap(True)
+        outer.addWidget(self.summary_label)
+        return box
+
+    def _fill_choices(self) -> None:
+        """ "Next due" from the program first (when something is due), then the library."""
+        current = self.choice.currentData()
+        self.choice.blockSignals(True)
+        self.choice.clear()
+        if self._due:
+            d = self._due[0]
+            self.choice.addItem(f"Next due: {self.library[d.exercise].title}", d.exercise)
+        for spec in self.library.values():
+            self.choice.addItem(spec.title, spec.name)
+        index = self.choice.findData(current) if current is not None and not self._due else 0
+        self.choice.setCurrentIndex(max(index, 0))
+        self.choice.blockSignals(False)
+        self._show_instructions()
+
+    def selected(self) -> ExerciseSpec:
+        """The exercise chosen in the picker."""
+        return self.library[str(self.choice.currentData())]
+
+    def select(self, name: str) -> None:
+        """Pick ``name`` in the exercise list (a library name)."""
+        index = self.choice.findData(name)
+        if index < 0:
+            raise KeyError(name)
+        self.choice.setCurrentIndex(index)
+
+    def _show_instructions(self) -> None:
+        if self.choice.count() == 0:
+            return
+        spec = self.selected()
+        sets, reps, hold_s = self._prescription(spec)
+        unit = "holds" if spec.kind == "hold" else "reps"
+        hold = f", hold {hold_s:.0f} s" if hold_s else ""
+        start = spec.start_posture.replace("_", " ")
+        fill = textwrap.fill
+        self.instructions_label.setText(
+            f"<b>{spec.title}</b>: {sets} set(s) of {reps} {unit}{hold}, rest "
+            f"{spec.rest_s:.0f} s; start: {start}.<br>{fill(' '.join(spec.instructions.split()))}"
+            f"<br><i>What the sensor sees: {' '.join(spec.sensor_notes.split())}</i>"
+        )
+
+    def _prescription(self, spec: ExerciseSpec) -> tuple[int, int, float]:
+        """The program's sets, reps and hold for ``spec``, else the library's."""
+        try:
+            program = load_program(self.program_path)
+        except PostureError:
+            program = None
+        p = program.prescription(spec.name) if program is not None else None
+        if p is not None:
+            return p.sets, p.reps, p.hold_s
+        return spec.sets, spec.reps, spec.hold_s
+
+    def set_session(self, session: LiveSession) -> None:
+        self.session = session
+
+    def set_device(self, device: str) -> None:
+        self.device = device
+
+    def set_calibration(self, calibration: Calibration | None) -> None:
+        """The dashboard's current calibration (None, or the provisional nominal one: none)."""
+        usable = calibration is not None and calibration.method != "nominal"
+        self.calibration = calibration if usable else None
+        if usable and self.calibrate_button.isVisible():
+            self.calibrate_button.setVisible(False)
+            self.message_label.setText("Calibrated. Press Start when ready.")
+
+    @property
+    def exercising(self) -> bool:
+        return self.run is not None and self.run.running
+
+    def start_exercise(self, name: str | None = None) -> bool:
+        """Start the chosen (or ``name``) exercise on the running sensor.
+
+        Returns:
+            False when it cannot start (no sensor, no calibration: the tab says why).
+        """
+        if self.exercising or self.pain_dialog is not None:
+            return False
+        if name is not None:
+            self.select(name)
+        if self.session is None or not self.session.running:
+            self.message_label.setText("Connect a sensor first (Connect, at the top).")
+            return False
+        if self.calibration is None:
+            self.message_label.setText(
+                "Calibrate first: the coach measures from your calibrated upright posture."
+            )
+            self.calibrate_button.setVisible(True)
+            return False
+        spec = self.selected()
+        if self.ask_pain:
+            dialog = PainDialog("before", self)
+            self.pain_dialog = dialog
+
+            def answered(_code: int) -> None:
+                self.pain_dialog = None
+                self._begin(spec, dialog.rating)
+
+            dialog.finished.connect(answered)
+            dialog.open()
+        else:
+            self._begin(spec, None)
+        return True
+
+    def _begin(self, spec: ExerciseSpec, pain_before: int | None) -> None:
+        if self.session is None or not self.session.running:
+            self.message_label.setText("The sensor disconnected; connect and start again.")
+            return
+        sets, reps, hold_s = self._prescription(spec)
+        run = GuidedRun(self.session, spec, sets=sets, reps=reps, hold_s=hold_s, parent=self)
+        run.progress.connect(self._on_progress)
+        run.finished.connect(self._on_finished)
+        if not run.start():
+            self.message_label.setText("The sensor disconnected; connect and start again.")
+            return
+        self.run = run
+        self._pain_before = pain_before
+        self._started_at = dt.datetime.now(dt.UTC).astimezone()
+        self.last_view = None
+        self.summary_label.setText("")
+        self.message_label.setText(f"{spec.title}: get into the start position and keep still.")
+        self.count_label.setText(f"0/{run.coach.reps_target}")
+        self.state_label.setText("waiting for the start posture")
+        self.set_label.setText(f"set – of {run.coach.sets_target}")
+        self.hold_label.setText("")
+        self.score_label.setText("")
+        self.feedback_label.setText("")
+        self.start_button.setEnabled(False)
+        self.choice.setEnabled(False)
+        self.stop_button.setEnabled(True)
+        self.exercise_started.emit()
+
+    def stop_exercise(self) -> None:
+        """End the running exercise; what was done is stored."""
+        if self.run is not None:
+            self.run.stop()
+
+    def engine_stopped(self) -> None:
+        """The sensor session ended: end a running exercise with what was counted."""
+        if self.run is not None:
+            self.run.engine_gone()
+
+    def _on_progress(self, view: CoachView) -> None:
+        self.last_view = view
+        self.state_label.setText(view.state)
+        self.count_label.setText(f"{view.count}/{view.reps_target}")
+        set_no = f"{view.set_number}" if view.set_number else "–"
+        self.set_label.setText(f"set {set_no} of {view.sets_target}")
+        if view.hold_started_s is not None:
+            self.hold_label.setText(f"hold {view.t_s - view.hold_started_s:.0f} s")
+        elif view.last_hold_s is not None:
+            self.hold_label.setText(f"last hold {view.last_hold_s:.1f} s")
+        if view.last_score is not None:
+            self.score_label.setText(f"last rep score {view.last_score:.0f}/100")
+        if view.lines:
+            self.feedback_label.setText(view.lines[-1].text)
+
+    def _on_finished(self, result: CoachResult) -> None:
+        self.last_result = result
+        self.start_button.setEnabled(True)
+        self.choice.setEnabled(True)
+        self.stop_button.setEnabled(False)
+        self.summary_label.setText(_summary(result))
+        if not result.sets:
+            self.message_label.setText(
+                "No exercise was detected: were you still in the start position for 2 s?"
+            )
+            self.last_session_id = None
+            self.exercise_ended.emit(None)
+            return
+        sid = self._store(result)
+        self.last_session_id = sid
+        self.exercise_ended.emit(sid)
+        if sid is not None and self.ask_pain:
+            dialog = PainDialog("after", self)
+            self.pain_dialog = dialog
+            last_s = max(s.end_s for s in result.sets)
+
+            def answered(_code: int) -> None:
+                self.pain_dialog = None
+                if dialog.rating is not None:
+                    self._store_pain(sid, last_s, dialog.rating)
+                self.refresh()
+
+            dialog.finished.connect(answered)
+            dialog.open()
+        else:
+            self.refresh()
+
+    def _store(self, result: CoachResult) -> int | None:
+        cal = self.calibration.to_dict() if self.calibration is not None else None
+        try:
+            with SessionStore.open(self.db_path) as store:
+                sid = record_exercise(
+                    store,
+                    result,
+                    device=self.device or "unknown",
+                    started_at=self._started_at,
+                    calibration=cal,
+                    pain_before=self._pain_before,
+                )
+        except PostureError as exc:
+            logger.warning("cannot store the exercise session: %s", exc)
+            self.message_label.setText(f"Could not store the session: {exc}")
+            return None
+        self.message_label.setText(f"Stored as session {sid}.")
+        return sid
+
+    def _store_pain(self, sid: int, t_s: float, rating: int) -> None:
+        try:
+            with SessionStore.open(self.db_path) as store:
+                record_pain(store, sid, t_s, "after", rating)
+        except PostureError as exc:
+            logger.warning("cannot store the pain rating: %s", exc)
+            self.message_label.setText(f"Could not store the pain rating: {exc}")
+
+    # ------------------------------------------------------------------ history
 
     def refresh(self, today: dt.date | None = None) -> None:
         """Reload the program and the stored sessions."""
@@ -129,7 +500,22 @@ class ExerciseTab(QWidget):
             except PostureError as exc:
                 logger.warning("exercise tab: %s", exc)
         self.section = exercise_section(sessions, program, first, today)
-        self._show(self.section, program, exercise_days(sessions), today)
+        days = exercise_days(sessions)
+        due = due_today(program, days, today) if program is not None else []
+        if due != self._due and not self.exercising:
+            self._due = due
+            self._fill_choices()
+        self._show(self.section, program, days, today)
+        pains = pain_points(sessions)
+        self.pain_label.setText(
+            "Pain before → after (0–10): "
+            + ", ".join(
+                f"{p.started_at.astimezone():%d %b} {p.exercise} {_nrs(p.before)} → {_nrs(p.after)}"
+                for p in pains[-6:]
+            )
+            if pains
+            else ""
+        )
 
     def _show(
         self,
@@ -179,3 +565,23 @@ class ExerciseTab(QWidget):
             norm = points[-1].norm
             rom_rows.append([test, trend, "–" if norm is None else f"{norm:.0f}°"])
         _fill(self.rom_table, rom_rows)
+
+
+def _nrs(value: int | None) -> str:
+    return "–" if value is None else str(value)
+
+
+def _summary(result: CoachResult) -> str:
+    """The end-of-exercise summary, like the CLI prints it."""
+    parts = []
+    for s in result.sets:
+        if result.kind == "hold":
+            times = ", ".join(f"{h.hold_s:.0f}" for h in s.holds)
+            parts.append(f"set {s.index + 1}: {len(s.holds)}/{s.target} holds ({times} s)")
+        else:
+            q = s.mean_quality
+            parts.append(
+                f"set {s.index + 1}: {s.full_reps}/{s.target} reps, {s.partial_reps} partial"
+                + ("" if math.isnan(q) else f", quality {q:.0f}/100")
+            )
+    return f"{result.exercise}: {len(result.sets)} set(s). " + "; ".join(parts)

@@ -108,6 +108,7 @@ class MainWindow(QMainWindow):
         self._snooze_until_t_s: float | None = None
         self._paused = False
         self._pause_until_t_s = 0.0
+        self._exercising = False
         self._plotted_any = False
         self._today = _local_today()
         self._today_baseline: dict[int, float] = {}
@@ -199,7 +200,10 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(live, "Live")
         self.history = self._build_history()
         self.tabs.addTab(self.history, "History")
-        self.exercise = ExerciseTab(self.settings.database_path())
+        self.exercise = ExerciseTab(self.settings.database_path(), session=self.session)
+        self.exercise.wizard_requested.connect(self.open_wizard)
+        self.exercise.exercise_started.connect(self._exercise_started)
+        self.exercise.exercise_ended.connect(self._exercise_ended)
         self.tabs.addTab(self.exercise, "Exercise")
         # Sessions recorded meanwhile appear when the tab is opened.
         self.tabs.currentChanged.connect(
@@ -244,7 +248,10 @@ class MainWindow(QMainWindow):
         self._today = _local_today()
         self._today_baseline = recorded_zone_seconds(self.settings.database_path(), self._today)
         self._on_link(LinkEvent(LinkState.CONNECTING, device))
+        self.exercise.engine_stopped()  # an exercise on the previous engine ends here
         self.session.start(config)
+        self.exercise.set_device(device)
+        self.exercise.set_calibration(calibration)
         self.connect_button.setText("Disconnect")
         if calibration is None:
             self._quick_calibration()
@@ -277,6 +284,7 @@ class MainWindow(QMainWindow):
         self.session.call(engine.capture, seconds, on_done=captured)
 
     def disconnect_device(self) -> None:
+        self.exercise.engine_stopped()
         self.session.stop()
         self.connect_button.setText("Connect")
         self._on_link(LinkEvent(LinkState.CLOSED, "stopped"))
@@ -329,7 +337,9 @@ class MainWindow(QMainWindow):
             # The policy ends a forgotten pause by itself (AlertConfig.pause_max_s).
             self._paused = False
             self.pause_button.setText("Pause alerts")
-        if self._paused:
+        if self._exercising:
+            self.alert_state_label.setText("Alerts off during the exercise")
+        elif self._paused:
             left = format_duration(self._pause_until_t_s - self._last_t_s)
             self.alert_state_label.setText(f"Alerts paused (back on in {left} at most)")
         elif self._snooze_until_t_s is not None:
@@ -337,7 +347,8 @@ class MainWindow(QMainWindow):
             self.alert_state_label.setText(f"Alerts snoozed, back in {left}")
         else:
             self.alert_state_label.setText("Alerts on")
-        if seconds_to_alert is not None and not self._paused and self._snooze_until_t_s is None:
+        quiet = self._paused or self._exercising or self._snooze_until_t_s is not None
+        if seconds_to_alert is not None and not quiet:
             self.countdown_label.setText(f"Slouch alert in {format_duration(seconds_to_alert)}")
         else:
             self.countdown_label.setText("")
@@ -354,8 +365,12 @@ class MainWindow(QMainWindow):
         if event.state is LinkState.CLOSED:
             # The engine has finished (stopped, or a permanent error reported via on_error).
             self.connect_button.setText("Connect")
+            self.exercise.engine_stopped()
 
     def _on_alert(self, alert: Alert) -> None:
+        if self._exercising:  # raised just before the pause took effect: exercise is not slouching
+            logger.info("alert during an exercise ignored: %s", alert.reason)
+            return
         self.alerts_seen.append(alert)
         title = "Time to sit up" if alert.kind == "slouch" else "Posture reminder"
         self.banner.show_alert(title, alert.reason)
@@ -376,6 +391,7 @@ class MainWindow(QMainWindow):
         self.status_bar.showMessage(f"{info.name} {info.firmware}".strip(), 10_000)
 
     def _on_calibration(self, calibration: object) -> None:
+        self.exercise.set_calibration(calibration if isinstance(calibration, Calibration) else None)
         state = "calibrated" if calibration is not None else "not calibrated"
         self.status_bar.showMessage(f"Sensor {state}", 10_000)
 
@@ -405,6 +421,22 @@ class MainWindow(QMainWindow):
         self.session.call(engine.pause if self._paused else engine.resume)
         self.pause_button.setText("Resume alerts" if self._paused else "Pause alerts")
         self._snooze_until_t_s = None
+        self._update_alert_state(None)
+
+    def _exercise_started(self) -> None:
+        """No slouch alerts during an exercise set: bending is the exercise (the CLI's engine
+        has no alert sink and no haptics either)."""
+        self._exercising = True
+        self.banner.hide()
+        if self.session.running and not self._paused:
+            self.session.call(self.session_engine().pause)
+        self._update_alert_state(None)
+
+    def _exercise_ended(self, _session_id: object) -> None:
+        self._exercising = False
+        if self.session.running and not self._paused:
+            self.session.call(self.session_engine().resume)
+            self._snooze_until_t_s = None  # resume ends a snooze too
         self._update_alert_state(None)
 
     def _on_record_toggled(self, on: bool) -> None:
