@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime as dt
 import json
 import os
 import sys
@@ -34,6 +35,7 @@ examples:
   posture exercise show bird_dog
   posture exercise run cat_camel --device "sim:ex_cat_camel?speed=0"
   posture exercise run bridge --device ble:name=PostureSim-1A2B --sets 3 --reps 8
+  posture exercise run bridge --device ble: --pain-before 4 --pain-after 3
   posture exercise run hamstring_stretch --device serial:/dev/ttyACM0 --hold 45 --no-record
 """
 
@@ -80,6 +82,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     go.add_argument("--calibration", type=Path, metavar="CAL.json", help="skip calibrating")
     go.add_argument("--db", type=Path, metavar="PATH", help="session database")
     go.add_argument("--no-record", action="store_true", help="do not store the session")
+    for when in ("before", "after"):
+        go.add_argument(
+            f"--pain-{when}",
+            type=int,
+            metavar="N",
+            help=f"pain now {when} the exercise, 0 (none) to 10 (worst); stored with the "
+            "session (asked when run in a terminal and not given; Enter skips)",
+        )
     go.set_defaults(func=run)
 
 
@@ -154,6 +164,28 @@ def _prescribed(args: argparse.Namespace, name: str) -> tuple[int | None, int | 
     return sets, reps, hold
 
 
+def _pain_flag(value: int | None, flag: str) -> int | None:
+    """A --pain-before/--pain-after value checked against the 0–10 scale (exit 2 otherwise)."""
+    from host.exercise.records import check_pain
+
+    return None if value is None else check_pain(value, flag)
+
+
+def _ask_pain(when: str) -> int | None:
+    """Ask pain now on the terminal (only called when stdin is one); empty answer skips."""
+    while True:
+        try:
+            answer = input(f"Pain now, {when} the exercise: 0 (none) to 10 (worst), Enter skips: ")
+        except EOFError:
+            return None
+        answer = answer.strip()
+        if not answer:
+            return None
+        if answer.isdigit() and 0 <= int(answer) <= 10:
+            return int(answer)
+        print("Please answer with a whole number from 0 to 10, or just Enter.", flush=True)
+
+
 def _run_guided(args: argparse.Namespace, spec: ExerciseSpec) -> int:
     from calibration.model import Calibration
     from host.engine import Engine, EngineConfig
@@ -161,6 +193,11 @@ def _run_guided(args: argparse.Namespace, spec: ExerciseSpec) -> int:
     from host.exercise.live import Feeder
 
     sets, reps, hold = _prescribed(args, spec.name)
+    pain_before = _pain_flag(args.pain_before, "--pain-before")
+    pain_after = _pain_flag(args.pain_after, "--pain-after")
+    interactive = sys.stdin is not None and sys.stdin.isatty() and not args.no_record
+    if pain_before is None and interactive:
+        pain_before = _ask_pain("before")
     coach = Coach(spec, sets=sets, reps=reps, hold_s=hold)
     calibration = None
     if args.calibration is not None:
@@ -186,19 +223,30 @@ def _run_guided(args: argparse.Namespace, spec: ExerciseSpec) -> int:
         f"{spec.title}: {coach.sets_target} set(s) of {coach.reps_target} {unit}"
         + (f", hold {coach.hold_target_s:.0f} s" if coach.hold_target_s else "")
     )
+    started_at = dt.datetime.now(dt.UTC).astimezone()
     asyncio.run(_main(engine, feeder, args.duration, need_calibration=calibration is None))
     result = coach.finish()
     _print_result(result)
     if not result.sets:
         say("No exercise was detected: were you still in the start position for 2 s?")
         return 0
+    if pain_after is None and interactive and args.pain_after is None:
+        pain_after = _ask_pain("after")
     if not args.no_record:
         from host.exercise.records import record_exercise
         from host.recording.store import SessionStore
 
         with SessionStore.open(args.db) as store:
             cal = engine.calibration.to_dict() if engine.calibration is not None else None
-            sid = record_exercise(store, result, device=args.device, calibration=cal)
+            sid = record_exercise(
+                store,
+                result,
+                device=args.device,
+                started_at=started_at,
+                calibration=cal,
+                pain_before=pain_before,
+                pain_after=pain_after,
+            )
         say(f"recorded session {sid}")
     return 0
 

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import argparse
 import json
+from typing import TYPE_CHECKING
 
 from host.recording.cli_args import add_db_argument, open_store
+
+if TYPE_CHECKING:
+    from host.recording.store import SessionInfo, SessionStore
 
 __all__ = ["register", "run"]
 
@@ -36,25 +40,46 @@ def _hms(seconds: float) -> str:
     return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}"
 
 
+def _pain(store: SessionStore, info: SessionInfo) -> dict[str, int]:
+    """Pain ratings (NRS 0–10) stored with an exercise session: {"before": n, "after": n}."""
+    if not info.source.startswith("exercise:"):
+        return {}
+    from host.exercise.records import PAIN_KIND  # not at import: it loads numpy
+
+    out = {}
+    for event in store.events(info.id, PAIN_KIND):
+        when, nrs = event.data.get("when"), event.data.get("nrs")
+        if when in ("before", "after") and isinstance(nrs, int):
+            out[str(when)] = nrs
+    return out
+
+
+def _pain_text(pain: dict[str, int]) -> str:
+    if not pain:
+        return ""
+    before, after = (str(pain[k]) if k in pain else "–" for k in ("before", "after"))
+    return f", pain {before}→{after}"
+
+
 def run(args: argparse.Namespace) -> int:
     """List sessions; 0 even when there are none."""
     with open_store(args) as store:
         sessions = store.sessions()
+        pains = {s.id: _pain(store, s) for s in sessions}
     if args.json:
         for s in sessions:
-            print(
-                json.dumps(
-                    {
-                        "id": s.id,
-                        "started_at": s.started_at.isoformat(),
-                        "duration_s": round(s.duration_s, 3),
-                        "device": s.device,
-                        "source": s.source,
-                        "samples": s.n_samples,
-                        "finished": s.ended_at is not None,
-                    }
-                )
-            )
+            row: dict[str, object] = {
+                "id": s.id,
+                "started_at": s.started_at.isoformat(),
+                "duration_s": round(s.duration_s, 3),
+                "device": s.device,
+                "source": s.source,
+                "samples": s.n_samples,
+                "finished": s.ended_at is not None,
+            }
+            for when, nrs in pains[s.id].items():
+                row[f"pain_{when}"] = nrs
+            print(json.dumps(row))
         return 0
     if not sessions:
         print(
@@ -68,7 +93,9 @@ def run(args: argparse.Namespace) -> int:
             _hms(s.duration_s),
             s.device,
             f"{s.n_samples:,}",
-            s.source + ("" if s.ended_at is not None else " (unfinished)"),
+            s.source
+            + _pain_text(pains[s.id])
+            + ("" if s.ended_at is not None else " (unfinished)"),
         )
         for s in sessions
     ]

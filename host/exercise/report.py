@@ -17,9 +17,24 @@ from dataclasses import dataclass
 from host.exercise.adherence import WeekAdherence, weekly
 from host.exercise.program import Program
 from host.exercise.rom import NORM_NOTE
-from host.exercise.summary import ExerciseDay, RomPoint, SessionEvents, exercise_days, rom_trends
+from host.exercise.summary import (
+    ExerciseDay,
+    PainPoint,
+    RomPoint,
+    SessionEvents,
+    exercise_days,
+    pain_points,
+    rom_trends,
+)
 
-__all__ = ["ExerciseRow", "ExerciseSection", "exercise_section", "format_html", "format_text"]
+__all__ = [
+    "ExerciseRow",
+    "ExerciseSection",
+    "exercise_section",
+    "format_html",
+    "format_text",
+    "pain_trend",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,10 +72,11 @@ class ExerciseSection:
     rows: tuple[ExerciseRow, ...]
     weeks: tuple[WeekAdherence, ...]
     rom: dict[str, list[RomPoint]]
+    pain: tuple[PainPoint, ...] = ()
 
     @property
     def empty(self) -> bool:
-        return not self.rows and not self.rom
+        return not self.rows and not self.rom and not self.pain
 
 
 def exercise_section(
@@ -96,6 +112,9 @@ def exercise_section(
         test: [p for p in points if first <= p.day <= last]
         for test, points in rom_trends(sessions).items()
     }
+    pain = tuple(
+        p for p in pain_points(sessions) if first <= p.started_at.astimezone().date() <= last
+    )
     return ExerciseSection(
         first,
         last,
@@ -103,7 +122,44 @@ def exercise_section(
         tuple(rows),
         weeks,
         {k: v for k, v in rom.items() if v},
+        pain,
     )
+
+
+def _mean(values: Sequence[int]) -> float:
+    return sum(values) / len(values)
+
+
+def pain_trend(points: Sequence[PainPoint]) -> str:
+    """Pain over the period in words: the mean rating before (and after) exercise in the first
+    and the second half of the rated sessions, and the mean change after exercising.
+
+    "" with fewer than one rating; a single session is reported as it is.
+    """
+    parts = []
+    for when in ("before", "after"):
+        values = [v for p in points if (v := getattr(p, when)) is not None]
+        if not values:
+            continue
+        if len(values) == 1:
+            parts.append(f"{when} {values[0]}")
+            continue
+        half = len(values) // 2
+        early, late = _mean(values[:half]), _mean(values[half:])
+        parts.append(f"{when} {early:.1f} → {late:.1f}")
+    changes = [c for p in points if (c := p.change) is not None]
+    if changes:
+        parts.append(f"mean change after exercise {_mean(changes):+.1f}")
+    return "; ".join(parts)
+
+
+def _pain_row(p: PainPoint) -> tuple[str, str, str, str, str]:
+    def nrs(v: int | None) -> str:
+        return "-" if v is None else str(v)
+
+    change = "-" if p.change is None else f"{p.change:+d}"
+    day = p.started_at.astimezone().strftime("%d %b %H:%M")
+    return day, p.exercise, nrs(p.before), nrs(p.after), change
 
 
 def _weighted_quality(days: Sequence[ExerciseDay]) -> float:
@@ -140,6 +196,11 @@ def format_text(section: ExerciseSection) -> str:
         )
     for w in section.weeks:
         lines.append(f"  week of {w.monday.isoformat()}: adherence {100 * w.fraction:.0f} %")
+    if section.pain:
+        lines.append("Pain (0-10) before and after exercise: " + pain_trend(section.pain))
+        for p in section.pain:
+            day, name, before, after, change = _pain_row(p)
+            lines.append(f"  {day:14} {name:20} {before:>2} → {after:>2}  ({change})")
     if section.rom:
         lines.append("Range of motion and tests (" + NORM_NOTE + ")")
         for test, points in section.rom.items():
@@ -176,6 +237,16 @@ def format_html(section: ExerciseSection) -> str:
             f"{w.monday.strftime('%d %b')}: {100 * w.fraction:.0f} %" for w in section.weeks
         )
         out.append(f"<p>Weekly adherence: {e(weeks)}</p>")
+    if section.pain:
+        rows = "".join(
+            "<tr>" + "".join(f"<td>{e(c)}</td>" for c in _pain_row(p)) + "</tr>"
+            for p in section.pain
+        )
+        out.append(
+            "<h3>Pain before and after exercise (0-10)</h3><table><tr><th>session</th>"
+            "<th>exercise</th><th>before</th><th>after</th><th>change</th></tr>"
+            f"{rows}</table><p>Trend: {e(pain_trend(section.pain))}</p>"
+        )
     if section.rom:
         rows = "".join(
             f"<tr><td>{e(t)}</td><td>{e(_trend(p))}</td>"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import stat
 from pathlib import Path
 
@@ -169,3 +170,58 @@ def test_program_import_of_a_binary_file_is_a_usage_error(
     bad.write_bytes(b"\xff\xfe not text")
     assert main(["program", "import", str(bad)]) == 2
     assert "p.toml: cannot read" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("flags", "named"),
+    [
+        (["--pain-before", "11"], "--pain-before 11"),
+        (["--pain-after", "-1"], "--pain-after -1"),
+    ],
+)
+def test_pain_out_of_range_is_a_usage_error_naming_the_flag(
+    flags: list[str], named: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = tmp_path / "s.sqlite3"
+    code = main(["exercise", "run", "bridge", "--device", "sim:ex_bridge?speed=0", "--db",
+                 str(db), *flags])  # fmt: skip
+    assert code == 2
+    err = capsys.readouterr().err
+    assert named in err
+    assert "0 (none) to 10" in err
+    assert not db.exists()  # refused before anything ran or was stored
+
+
+def test_pain_before_and_after_are_stored_listed_reported_and_exported(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = tmp_path / "s.sqlite3"
+    # not a terminal (pytest's stdin): never prompts, so the run cannot block
+    assert main(["exercise", "run", "pelvic_tilt", "--device",
+                 "sim:ex_pelvic_tilt?speed=0&seed=1", "--db", str(db),
+                 "--pain-before", "5", "--pain-after", "3"]) == 0  # fmt: skip
+    assert main(["exercise", "run", "pelvic_tilt", "--device",
+                 "sim:ex_pelvic_tilt?speed=0&seed=2", "--db", str(db)]) == 0  # fmt: skip
+    out = capsys.readouterr().out
+    assert "Pain now" not in out
+    with SessionStore.open(db) as store:
+        first, second = store.sessions()
+        pain = store.events(first.id, "pain")
+        assert store.events(second.id, "pain") == []
+    assert [(e.data["when"], e.data["nrs"]) for e in pain] == [("before", 5), ("after", 3)]
+    assert main(["sessions", "--db", str(db)]) == 0
+    out = capsys.readouterr().out
+    assert "exercise:pelvic_tilt, pain 5→3" in out
+    assert main(["sessions", "--db", str(db), "--json"]) == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert (rows[0]["pain_before"], rows[0]["pain_after"]) == (5, 3)
+    assert "pain_before" not in rows[1]
+    assert main(["export", str(first.id), "--format", "jsonl", "--db", str(db)]) == 0
+    events = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [e["data"]["nrs"] for e in events if e.get("kind") == "pain"] == [5, 3]
+    report = tmp_path / "r.pdf"
+    assert main(["report", "--db", str(db), "-o", str(report), "--html"]) == 0
+    page = report.with_suffix(".html").read_text(encoding="utf-8")
+    assert "Pain before and after exercise" in page
+    assert "<td>pelvic_tilt</td><td>5</td><td>3</td><td>-2</td>" in page
+    assert "mean change after exercise -2.0" in page
