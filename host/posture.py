@@ -16,8 +16,9 @@
   walking implies standing.
 - **dwell** seconds since the current zone was entered; **confidence** passed through from fusion.
 
-Streaming: every filter keeps its state across blocks (``scipy.signal.lfilter`` with carried
-state, decisions from sample times only), so any chunking of a stream gives bit-identical output
+Streaming: every filter keeps its state across blocks (:func:`host.iir.lfilter`, SciPy's
+``lfilter`` without importing ``scipy.signal`` for live blocks, with carried state; decisions from
+sample times only), so any chunking of a stream gives bit-identical output
 to one big block. The sample rate is inferred from the first intervals of the stream unless
 configured; a jump in time larger than a few periods (a gap) restarts the filters.
 """
@@ -33,8 +34,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
-from scipy import signal
 
+from host import iir
 from host.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -192,7 +193,7 @@ class _Filters:
     band: tuple[FloatArray, FloatArray]
     high: tuple[FloatArray, FloatArray]
     tilt: tuple[FloatArray, FloatArray]
-    env_a: float
+    env: tuple[FloatArray, FloatArray]  # one-pole low-pass of the powers, b padded to len(a)
     z_band: FloatArray | None = None
     z_high: FloatArray | None = None
     z_env: FloatArray | None = None  # (2, 1): band power, dynamic power
@@ -203,11 +204,12 @@ class _Filters:
 def _design(rate_hz: float, cfg: PostureConfig) -> _Filters:
     nyq = rate_hz / 2.0
     lo, hi = cfg.walk_band_hz
-    band = signal.butter(2, [lo / nyq, min(hi / nyq, 0.95)], btype="bandpass")
-    high = signal.butter(2, 0.5 / nyq, btype="highpass")
-    tilt = signal.butter(2, min(cfg.tilt_lowpass_hz / nyq, 0.95))
+    band = iir.butter(2, (lo / nyq, min(hi / nyq, 0.95)), "bandpass")
+    high = iir.butter(2, 0.5 / nyq, "highpass")
+    tilt = iir.butter(2, min(cfg.tilt_lowpass_hz / nyq, 0.95))
     env_a = math.exp(-1.0 / (rate_hz * cfg.power_tau_s))
-    return _Filters(rate_hz, band, high, tilt, env_a)
+    env = (np.array([1.0 - env_a, 0.0]), np.array([1.0, -env_a]))
+    return _Filters(rate_hz, band, high, tilt, env)
 
 
 @dataclass(slots=True)
@@ -384,13 +386,13 @@ class PostureTracker:
         cfg = self.config
         mag = np.sqrt(np.einsum("ij,ij->i", accel, accel))
         if f.z_band is None or f.z_high is None or f.z_env is None:
-            f.z_band = signal.lfilter_zi(*f.band) * mag[0]
-            f.z_high = signal.lfilter_zi(*f.high) * mag[0]
+            f.z_band = iir.lfilter_zi(*f.band) * mag[0]
+            f.z_high = iir.lfilter_zi(*f.high) * mag[0]
             f.z_env = np.zeros((1, 2))
-        band, f.z_band = signal.lfilter(*f.band, mag, zi=f.z_band)
-        high, f.z_high = signal.lfilter(*f.high, mag, zi=f.z_high)
+        band, f.z_band = iir.lfilter(*f.band, mag, f.z_band)
+        high, f.z_high = iir.lfilter(*f.high, mag, f.z_high)
         powers = np.stack([band * band, high * high], axis=1)
-        env, f.z_env = signal.lfilter([1.0 - f.env_a], [1.0, -f.env_a], powers, axis=0, zi=f.z_env)
+        env, f.z_env = iir.lfilter(*f.env, powers, f.z_env)
         candidate = (env[:, 0] >= cfg.walk_min_rms_m_s2**2) & (
             env[:, 0] >= cfg.walk_min_fraction * env[:, 1]
         )
@@ -401,8 +403,8 @@ class PostureTracker:
     def _tilt_rate_deg_s(self, up: FloatArray, f: _Filters) -> FloatArray:
         clean = _finite(up)
         if f.z_tilt is None:
-            f.z_tilt = signal.lfilter_zi(*f.tilt)[:, None] * clean[0][None, :]
-        smooth, f.z_tilt = signal.lfilter(*f.tilt, clean, axis=0, zi=f.z_tilt)
+            f.z_tilt = iir.lfilter_zi(*f.tilt)[:, None] * clean[0][None, :]
+        smooth, f.z_tilt = iir.lfilter(*f.tilt, clean, f.z_tilt)
         prev = np.empty_like(smooth)
         prev[0] = smooth[0] if f.last_up is None else f.last_up
         prev[1:] = smooth[:-1]
