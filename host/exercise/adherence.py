@@ -9,6 +9,8 @@ Definitions (ours, documented in docs/exercises.md):
   prescribed days per week); the week's figure is the mean over exercises. This mirrors the
   "frequency adherence" of Medina-Mirapeix 2009 (domain notes §9).
 * **Due today**: exercises not yet done today whose week is not yet complete.
+* **Reminder**: once a day, at or after the program's ``reminder`` time (local), while something
+  is due; the caller passes the time (no clock here) and the day it last reminded.
 """
 
 from __future__ import annotations
@@ -20,7 +22,16 @@ from dataclasses import dataclass
 from host.exercise.program import Program
 from host.exercise.summary import ExerciseDay
 
-__all__ = ["DayAdherence", "Due", "WeekAdherence", "daily", "due_today", "weekly"]
+__all__ = [
+    "DayAdherence",
+    "Due",
+    "WeekAdherence",
+    "daily",
+    "due_today",
+    "reminder_due",
+    "reminder_text",
+    "weekly",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,3 +123,27 @@ def due_today(program: Program, records: Sequence[ExerciseDay], today: dt.date) 
             continue
         out.append(Due(p.name, p.sets - today_sets, p.reps, left))
     return out
+
+
+def reminder_due(
+    program: Program,
+    records: Sequence[ExerciseDay],
+    now: dt.datetime,
+    last_reminded: dt.date | None,
+) -> list[Due]:
+    """What to remind of at ``now`` (local wall time, given by the caller); empty when the
+    program has no reminder, it is not yet the reminder time today, today's reminder was
+    already given (``last_reminded``), or nothing is due."""
+    if program.reminder is None:
+        return []
+    today = now.date()
+    if last_reminded is not None and last_reminded >= today:
+        return []
+    if now.time().replace(tzinfo=None) < program.reminder:
+        return []
+    return due_today(program, records, today)
+
+
+def reminder_text(due: Sequence[Due]) -> str:
+    """One line for the notification: what is still due today."""
+    return "Still due today: " + ", ".join(f"{d.exercise} ({d.sets_left} x {d.reps})" for d in due)

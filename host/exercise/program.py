@@ -7,6 +7,7 @@ Format (full example in docs/exercises.md)::
     prescribed_by = "A. Therapist"     # optional
     start_date = 2026-12-01            # optional TOML date: adherence counts from here
     days_per_week = 5                  # required, 1-7
+    reminder = "18:00"                 # optional, 24-hour HH:MM: the dashboard reminds daily
 
     [alerts]                           # optional: the patient's posture-alert settings
     tolerance_deg = 15.0               # 1-90
@@ -71,6 +72,7 @@ class Program:
         days_per_week: default training days per week.
         exercises: the prescriptions, in file order.
         tolerance_deg, delay_s, mode: posture-alert settings, or None when not given.
+        reminder: local time of the daily reminder while exercises are due, or None.
     """
 
     title: str
@@ -81,6 +83,7 @@ class Program:
     tolerance_deg: float | None = None
     delay_s: float | None = None
     mode: str | None = None
+    reminder: dt.time | None = None
 
     def prescription(self, name: str) -> Prescription | None:
         return next((p for p in self.exercises if p.name == name), None)
@@ -171,7 +174,9 @@ def parse_program(text: str, source: str = "<program>") -> Program:
     head = data.get("program")
     if not isinstance(head, dict):
         raise ConfigError(f"{source}: missing the [program] table (title, days_per_week)")
-    _known(head, {"title", "prescribed_by", "start_date", "days_per_week"}, at("program"))
+    _known(
+        head, {"title", "prescribed_by", "start_date", "days_per_week", "reminder"}, at("program")
+    )
     title = head.get("title")
     if not isinstance(title, str) or not title.strip():
         raise ConfigError(f"{at('program', 'title')}: missing or empty")
@@ -181,6 +186,7 @@ def parse_program(text: str, source: str = "<program>") -> Program:
     start = head.get("start_date")
     if start is not None and (not isinstance(start, dt.date) or isinstance(start, dt.datetime)):
         raise ConfigError(f"{at('program', 'start_date')}: must be a date like 2026-12-01")
+    reminder = _reminder(head.get("reminder"), at)
     if "days_per_week" not in head:
         raise ConfigError(f"{at('program')}: missing key 'days_per_week'")
     days = int(_number(head["days_per_week"], at("program", "days_per_week"), 1, 7, integer=True))
@@ -211,7 +217,25 @@ def parse_program(text: str, source: str = "<program>") -> Program:
         None if tol is None else _number(tol, at("alerts", "tolerance_deg"), 1, 90),
         None if delay is None else _number(delay, at("alerts", "delay_s"), 0, 3600),
         mode,
+        reminder,
     )
+
+
+_HHMM = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
+
+
+def _reminder(value: Any, at: _Where) -> dt.time | None:
+    """``reminder = "18:00"`` (or a TOML local time ``18:00:00``) → a time of day."""
+    if value is None:
+        return None
+    if isinstance(value, dt.time):
+        return value.replace(second=0, microsecond=0)
+    match = _HHMM.match(value) if isinstance(value, str) else None
+    if match is None:
+        raise ConfigError(
+            f'{at("program", "reminder")}: use a 24-hour time like "18:00", not {value!r}'
+        )
+    return dt.time(int(match[1]), int(match[2]))
 
 
 def default_program_path() -> Path:

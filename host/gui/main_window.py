@@ -40,6 +40,7 @@ from host.gui.exercise_tab import ExerciseTab
 from host.gui.history import HistoryTab
 from host.gui.notify import DesktopNotifier, Notifier, write_chime
 from host.gui.plots import FlexionPlot
+from host.gui.reminders import ExerciseReminder
 from host.gui.session import EngineFactory, LiveSession, alert_config_from_settings
 from host.gui.widgets import AlertBanner, PostureIndicator, ZoneTimes, format_duration
 from host.gui.zones import ACTIVITY_LABELS, ZONE_STYLES, zone_bands, zone_style
@@ -122,6 +123,16 @@ class MainWindow(QMainWindow):
                 sound_file = None
             notifier = DesktopNotifier(self, sound_file=sound_file)
         self.notifier: Notifier = notifier
+        self.reminder = ExerciseReminder(
+            notifier,
+            self.settings.database_path(),
+            quiet=lambda now: self.settings.in_quiet_hours(now.hour * 60 + now.minute),
+            sound=self.settings.sound,
+            tray=self.settings.tray,
+            parent=self,
+        )
+        self.reminder.reminded.connect(self._on_reminder)
+        self.reminder.start()
         self.bridge.frame_drained.connect(self._on_frame)
         self.bridge.link_changed.connect(self._on_link)
         self.bridge.alert_raised.connect(self._on_alert)
@@ -423,6 +434,10 @@ class MainWindow(QMainWindow):
         self._snooze_until_t_s = None
         self._update_alert_state(None)
 
+    def _on_reminder(self, text: str) -> None:
+        self.status_bar.showMessage(f"Time for your exercises. {text}", 120_000)
+        self.exercise.refresh()
+
     def _exercise_started(self) -> None:
         """No slouch alerts during an exercise set: bending is the exercise (the CLI's engine
         has no alert sink and no haptics either)."""
@@ -477,6 +492,7 @@ class MainWindow(QMainWindow):
         self.settings = settings
         self.banner.set_default_snooze(settings.snooze_min)
         self.plot.set_threshold(settings.tolerance_deg)
+        self.reminder.sound, self.reminder.tray = settings.sound, settings.tray
         if self.session.running:
             self.session.call(
                 self.session_engine().set_alert_config, alert_config_from_settings(settings)

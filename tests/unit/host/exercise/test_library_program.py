@@ -139,11 +139,27 @@ def test_program_parses_with_library_defaults() -> None:
         ("start_date = 2026-11-02", 'start_date = "soon"', r"line 3: \[program\] start_date"),
         ('title = "Back, weeks 1-4"', "title = ", "not valid TOML"),
         ('name = "bridge"', 'name = "cat_camel"', "listed twice"),
+        (
+            "days_per_week = 5",
+            'days_per_week = 5\nreminder = "6pm"',
+            r"^p.toml, line 5: \[program\] reminder: use a 24-hour time like \"18:00\", not '6pm'",
+        ),
+        ("days_per_week = 5", 'days_per_week = 5\nreminder = "24:00"', r"line 5: .* reminder"),
+        ("days_per_week = 5", "days_per_week = 5\nreminder = 18", r"line 5: .* reminder"),
     ],
 )
 def test_program_errors_name_key_and_line(old: str, new: str, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         parse_program(_PROGRAM.replace(old, new, 1), "p.toml")
+
+
+def test_program_reminder_time() -> None:
+    assert parse_program(_PROGRAM).reminder is None
+    with_reminder = _PROGRAM.replace("days_per_week = 5", 'days_per_week = 5\nreminder = "7:30"')
+    assert parse_program(with_reminder).reminder == dt.time(7, 30)
+    toml_time = _PROGRAM.replace("days_per_week = 5", "days_per_week = 5\nreminder = 18:00:00")
+    assert parse_program(toml_time).reminder == dt.time(18, 0)
+    assert parse_program(_docs_example()).reminder == dt.time(18, 0)
 
 
 def test_program_without_exercises_or_header() -> None:
