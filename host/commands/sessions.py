@@ -54,6 +54,16 @@ def _pain(store: SessionStore, info: SessionInfo) -> dict[str, int]:
     return out
 
 
+def _duration_s(store: SessionStore, info: SessionInfo) -> float:
+    """The samples' span; for events-only sessions (exercise, ROM) the span of their events
+    (first set's start to the last event), which is when the exercise happened."""
+    if info.n_samples > 0 or not (info.source.startswith("exercise:") or info.source == "rom"):
+        return info.duration_s
+    from host.exercise.records import event_span_s
+
+    return event_span_s(store.events(info.id))
+
+
 def _pain_text(pain: dict[str, int]) -> str:
     if not pain:
         return ""
@@ -66,12 +76,13 @@ def run(args: argparse.Namespace) -> int:
     with open_store(args) as store:
         sessions = store.sessions()
         pains = {s.id: _pain(store, s) for s in sessions}
+        durations = {s.id: _duration_s(store, s) for s in sessions}
     if args.json:
         for s in sessions:
             row: dict[str, object] = {
                 "id": s.id,
                 "started_at": s.started_at.isoformat(),
-                "duration_s": round(s.duration_s, 3),
+                "duration_s": round(durations[s.id], 3),
                 "device": s.device,
                 "source": s.source,
                 "samples": s.n_samples,
@@ -90,7 +101,7 @@ def run(args: argparse.Namespace) -> int:
         (
             str(s.id),
             s.started_at.astimezone().strftime("%Y-%m-%d %H:%M"),
-            _hms(s.duration_s),
+            _hms(durations[s.id]),
             s.device,
             f"{s.n_samples:,}",
             s.source

@@ -225,3 +225,26 @@ def test_pain_before_and_after_are_stored_listed_reported_and_exported(
     assert "Pain before and after exercise" in page
     assert "<td>pelvic_tilt</td><td>5</td><td>3</td><td>-2</td>" in page
     assert "mean change after exercise -2.0" in page
+
+
+def test_sessions_shows_the_real_duration_of_exercise_sessions(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = tmp_path / "s.sqlite3"
+    assert main(["exercise", "run", "cat_camel", "--device", "sim:ex_cat_camel?speed=0&seed=1",
+                 "--db", str(db)]) == 0  # fmt: skip
+    capsys.readouterr()
+    with SessionStore.open(db) as store:
+        (session,) = store.sessions()
+        sets = store.events(session.id, "exercise_set")
+        last = max(e.t_s for e in store.events(session.id))
+    first = sets[0].data["start_s"]
+    assert isinstance(first, float)
+    expected = last - first
+    assert expected > 60.0  # two sets of cat-camel with a rest: minutes, not 0:00:00
+    assert main(["sessions", "--db", str(db), "--json"]) == 0
+    (row,) = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert row["duration_s"] == pytest.approx(expected, abs=0.01)
+    assert main(["sessions", "--db", str(db)]) == 0
+    s = round(expected)
+    assert f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}" in capsys.readouterr().out
