@@ -49,6 +49,9 @@ __all__ = ["SessionInfo", "SessionStore", "StoredEvent", "UnknownSessionError", 
 logger = logging.getLogger(__name__)
 
 _APP = "posture-companion"
+# SQLite primary result codes of a write that cannot happen now but may later: SQLITE_BUSY,
+# SQLITE_LOCKED, SQLITE_FULL (disk or max_page_count).
+_WRITE_BLOCKED = {5, 6, 13}
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 
 
@@ -160,11 +163,14 @@ class SessionStore:
     # ------------------------------------------------------------------ lifecycle
 
     @classmethod
-    def open(cls, path: Path | None = None) -> SessionStore:
+    def open(cls, path: Path | None = None, *, busy_timeout_s: float = 10.0) -> SessionStore:
         """Open (creating or migrating) a session database.
 
         Args:
             path: database file; None for :func:`default_db_path`.
+            busy_timeout_s: how long a write waits for another program's write lock before
+                failing with StoreError ("database is locked"); the live recorder uses a short
+                one so a locked database never stalls monitoring.
 
         Raises:
             StoreError: not a database, truncated or damaged, or written by a newer version.
@@ -180,7 +186,9 @@ class SessionStore:
             raise StoreError(f"{path}: cannot create the session database: {exc}") from exc
         _check_file(path)
         try:
-            db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=10)
+            db = sqlite3.connect(
+                path, isolation_level=None, check_same_thread=False, timeout=busy_timeout_s
+            )
         except sqlite3.Error as exc:
             raise StoreError(f"{path}: cannot open the session database: {exc}") from exc
         store = cls(db, path)
@@ -204,9 +212,13 @@ class SessionStore:
                     f"version reads up to {SCHEMA_VERSION}); update the program"
                 )
             for target in range(version + 1, SCHEMA_VERSION + 1):
-                logger.info("migrating %s to schema %d", self.path, target)
                 self._db.execute("BEGIN IMMEDIATE")
                 try:
+                    # another program may have migrated it meanwhile (two starting at once)
+                    if int(self._db.execute("PRAGMA user_version").fetchone()[0]) >= target:
+                        self._db.execute("COMMIT")
+                        continue
+                    logger.info("migrating %s to schema %d", self.path, target)
                     for statement in MIGRATIONS[target].split(";"):
                         if statement.strip():
                             self._db.execute(statement)
@@ -219,7 +231,7 @@ class SessionStore:
             self._db.execute("SELECT count(*) FROM sessions").fetchone()
             if self._meta("study_id") is None:
                 self._db.execute(
-                    "INSERT INTO meta(key, value) VALUES ('study_id', ?)",
+                    "INSERT OR IGNORE INTO meta(key, value) VALUES ('study_id', ?)",
                     (f"PC-{secrets.token_hex(3).upper()}",),
                 )
 
@@ -245,6 +257,11 @@ class SessionStore:
             try:
                 yield
             except sqlite3.Error as exc:
+                if getattr(exc, "sqlite_errorcode", -1) & 0xFF in _WRITE_BLOCKED:
+                    # not damage: the disk is full or another program holds the write lock
+                    raise StoreError(
+                        f"{self.path}: cannot write the session database: {exc}"
+                    ) from exc
                 raise StoreError(
                     f"{self.path}: the session database is damaged or unusable ({exc}); "
                     "restore it from a backup or move it aside"
@@ -261,12 +278,20 @@ class SessionStore:
                 yield
             except BaseException:
                 self._depth -= 1
-                if self._depth == 0:
+                if self._depth == 0 and self._db.in_transaction:
+                    # (SQLite may already have rolled back itself, e.g. on a full disk)
                     self._db.execute("ROLLBACK")
                 raise
             self._depth -= 1
             if self._depth == 0:
-                self._db.execute("COMMIT")
+                try:
+                    self._db.execute("COMMIT")
+                except sqlite3.Error:
+                    # a COMMIT that failed (disk full, I/O error) may leave the transaction
+                    # open; end it so the next write starts clean (SQLite's advice)
+                    with contextlib.suppress(sqlite3.Error):
+                        self._db.execute("ROLLBACK")
+                    raise
 
     def _meta(self, key: str) -> str | None:
         row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
@@ -361,15 +386,23 @@ class SessionStore:
             )
 
     def end_session(self, session_id: int) -> None:
-        """Mark a session finished and merge its summary chunks into one (faster reading)."""
-        summaries = self.summaries(session_id)
+        """Mark a session finished and merge its summary chunks into one (faster reading).
+
+        The mark is committed first on its own: if the merge cannot be written (a full disk),
+        the session is still finished, with its summaries left in several chunks.
+        """
         with self.transaction():
             self._db.execute(
                 "UPDATE sessions SET ended_at = ? WHERE id = ?",
                 (datetime.now(UTC).astimezone().isoformat(), session_id),
             )
-            self._db.execute("DELETE FROM summary_chunks WHERE session_id = ?", (session_id,))
-            self.append_summaries(session_id, summaries)
+        summaries = self.summaries(session_id)
+        try:
+            with self.transaction():
+                self._db.execute("DELETE FROM summary_chunks WHERE session_id = ?", (session_id,))
+                self.append_summaries(session_id, summaries)
+        except StoreError as exc:
+            logger.warning("session %d: summaries left unmerged: %s", session_id, exc)
 
     def delete_session(self, session_id: int) -> None:
         """Delete a session and everything recorded in it (overwritten on disk: secure_delete)."""
