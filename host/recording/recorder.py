@@ -6,6 +6,11 @@ transaction (WAL, ``synchronous=FULL``), so kill -9 or a power cut loses at most
 Samples, the per-second summaries and the events of one flush go into one transaction, so a
 crash never leaves summaries without their samples.
 
+A failed write (disk full, database locked by another program) does not end the recording: the
+batch stays buffered and is retried with backoff; the problem is reported once through
+``on_problem`` (and the log). Only after :data:`GIVE_UP_S` of failing does the recorder stop
+recording, counting what it could not store in :attr:`Recorder.lost_samples`.
+
 Not thread-safe by itself: call it from one thread (the engine's).
 """
 
@@ -13,14 +18,16 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from typing import Protocol
 
+from host.errors import StoreError
 from host.recording.store import SessionStore
 from host.recording.summary import PostureLike, SecondSummaries, SummaryAccumulator
 from host.samples import SampleBlock
 from host.transports.base import LinkEvent
 
-__all__ = ["COMMIT_INTERVAL_S", "AlertLike", "Recorder"]
+__all__ = ["COMMIT_INTERVAL_S", "GIVE_UP_S", "AlertLike", "Recorder", "link_event_data"]
 
 logger = logging.getLogger(__name__)
 
@@ -28,6 +35,11 @@ logger = logging.getLogger(__name__)
 COMMIT_INTERVAL_S = 0.5
 # Also commit when this many samples are buffered (bounds memory and chunk size at high rates).
 _MAX_BUFFERED_SAMPLES = 3000
+# After a failed write: first retry delay, doubling up to the cap; give up recording after this
+# long of failing (monitoring goes on; what was committed stays).
+_RETRY_INITIAL_S = 0.5
+_RETRY_MAX_S = 8.0
+GIVE_UP_S = 60.0
 
 
 class AlertLike(Protocol):
@@ -38,17 +50,37 @@ class AlertLike(Protocol):
     def to_dict(self) -> dict[str, object]: ...
 
 
+def link_event_data(event: LinkEvent) -> dict[str, object]:
+    """The stored form of a connection change (event kind ``link``)."""
+    return {"state": event.state.value, "detail": event.detail, "attempt": event.attempt}
+
+
 class Recorder:
     """Writes a live session into a :class:`SessionStore`.
 
     Args:
         store: an open store.
         session_id: the session to append to (from :meth:`SessionStore.create_session`).
+        on_problem: called with a message when writing starts failing, recovers, or is given
+            up (once each); the default only logs.
+        give_up_s: how long writes may keep failing before recording stops.
     """
 
-    def __init__(self, store: SessionStore, session_id: int) -> None:
+    def __init__(
+        self,
+        store: SessionStore,
+        session_id: int,
+        *,
+        on_problem: Callable[[str], None] | None = None,
+        give_up_s: float = GIVE_UP_S,
+    ) -> None:
         self._store = store
         self._session_id = session_id
+        self._on_problem = on_problem
+        self._give_up_s = give_up_s
+        self._failing_since: float | None = None
+        self._retry_at = 0.0
+        self._retry_delay_s = _RETRY_INITIAL_S
         self._blocks: list[SampleBlock] = []
         self._n_buffered = 0
         self._seconds: list[SecondSummaries] = []
@@ -59,6 +91,8 @@ class Recorder:
         self._closed = False
         self.samples_written = 0
         self.commits = 0
+        self.lost_samples = 0  # handed over but never stored (writes failed for too long)
+        self.failed = False  # gave up recording after failing writes
 
     @property
     def session_id(self) -> int:
@@ -68,6 +102,8 @@ class Recorder:
     def on_block(self, samples: SampleBlock, posture: PostureLike) -> None:
         """Record a block of raw samples and their posture (same length, same times)."""
         if self._closed or len(samples) == 0:
+            if self.failed:
+                self.lost_samples += len(samples)
             return
         self._blocks.append(samples)
         self._n_buffered += len(samples)
@@ -83,11 +119,7 @@ class Recorder:
 
     def on_link(self, event: LinkEvent) -> None:
         """Record a connection change at the time of the latest sample."""
-        self.on_event(
-            self._last_t_s,
-            "link",
-            {"state": event.state.value, "detail": event.detail, "attempt": event.attempt},
-        )
+        self.on_event(self._last_t_s, "link", link_event_data(event))
 
     def on_event(self, t_s: float, kind: str, data: dict[str, object]) -> None:
         """Record any event (calibration, gap, note...) at session time ``t_s``."""
@@ -97,43 +129,108 @@ class Recorder:
         self._maybe_commit()
 
     def _maybe_commit(self) -> None:
+        now = time.monotonic()
+        if self._failing_since is not None:
+            if now >= self._retry_at:
+                self._commit(final=False)
+            return
         if (
-            time.monotonic() - self._last_commit >= COMMIT_INTERVAL_S
+            now - self._last_commit >= COMMIT_INTERVAL_S
             or self._n_buffered >= _MAX_BUFFERED_SAMPLES
         ):
-            self.flush()
+            self._commit(final=False)
 
     def flush(self) -> None:
-        """Commit everything buffered now (one transaction)."""
+        """Commit everything buffered now (one transaction; a failure is retried later)."""
         self._commit(final=False)
 
-    def _commit(self, *, final: bool) -> None:
+    @property
+    def failing(self) -> bool:
+        """Writes are failing right now (the data is held and retried)."""
+        return self._failing_since is not None
+
+    def _commit(self, *, final: bool) -> bool:
+        """Write the buffers in one transaction; False (buffers kept) if the store failed."""
         if final:
             tail = self._accumulator.finish()
             if len(tail):
                 self._seconds.append(tail)
         self._last_commit = time.monotonic()
         if not (self._blocks or self._seconds or self._events):
-            return
-        blocks, self._blocks, self._n_buffered = self._blocks, [], 0
-        seconds, self._seconds = self._seconds, []
-        events, self._events = self._events, []
+            return True
         store, sid = self._store, self._session_id
-        with store.transaction():
-            if blocks:
-                block = SampleBlock.concatenate(blocks) if len(blocks) > 1 else blocks[0]
-                store.append_samples(sid, block)
-                self.samples_written += len(block)
-            if seconds:
-                store.append_summaries(sid, SecondSummaries.concatenate(seconds))
-            for t_s, kind, data in events:
-                store.add_event(sid, t_s, kind, data)
+        block = None
+        if self._blocks:
+            block = (
+                SampleBlock.concatenate(self._blocks) if len(self._blocks) > 1 else self._blocks[0]
+            )
+        try:
+            with store.transaction():
+                if block is not None:
+                    store.append_samples(sid, block)
+                if self._seconds:
+                    store.append_summaries(sid, SecondSummaries.concatenate(self._seconds))
+                for t_s, kind, data in self._events:
+                    store.add_event(sid, t_s, kind, data)
+        except StoreError as exc:
+            # rolled back as a whole: keep everything buffered (merged, so retries stay cheap)
+            self._blocks = [] if block is None else [block]
+            self._write_failed(exc)
+            return False
+        self._blocks, self._n_buffered, self._seconds, self._events = [], 0, [], []
+        self.samples_written += 0 if block is None else len(block)
         self.commits += 1
+        if self._failing_since is not None:
+            self._failing_since = None
+            self._retry_delay_s = _RETRY_INITIAL_S
+            self._report(logging.WARNING, "recording resumed: the session database accepts "
+                         "writes again and nothing was lost")  # fmt: skip
+        return True
+
+    def _write_failed(self, exc: StoreError) -> None:
+        now = time.monotonic()
+        if self._failing_since is None:
+            self._failing_since = now
+            self._report(
+                logging.ERROR,
+                f"cannot write the recording ({exc}); monitoring goes on, the data is held "
+                f"and writing is retried for up to {self._give_up_s:g} s",
+            )
+        elif now - self._failing_since >= self._give_up_s:
+            self._give_up(f"still failing after {now - self._failing_since:.0f} s ({exc})")
+            return
+        self._retry_at = now + self._retry_delay_s
+        self._retry_delay_s = min(_RETRY_MAX_S, self._retry_delay_s * 2.0)
+
+    def _give_up(self, why: str) -> None:
+        lost = self._n_buffered
+        self.lost_samples += lost
+        self.failed = True
+        self._closed = True
+        self._blocks, self._n_buffered, self._seconds, self._events = [], 0, [], []
+        self._report(
+            logging.ERROR,
+            f"recording stopped: {why}; {lost:,} samples were not stored "
+            f"({self.samples_written:,} were); monitoring goes on",
+        )
+
+    def _report(self, level: int, message: str) -> None:
+        logger.log(level, "session %d: %s", self._session_id, message)
+        if self._on_problem is not None:
+            try:
+                self._on_problem(message)
+            except Exception:
+                logger.exception("recording problem callback failed")
 
     def close(self) -> None:
         """Commit the rest, including the last partial second (idempotent; the session stays
-        open in the store: the owner calls :meth:`SessionStore.end_session`)."""
+        open in the store: the owner calls :meth:`SessionStore.end_session`).
+
+        If the store still fails, what could not be written is counted in
+        :attr:`lost_samples` (and reported); nothing is raised.
+        """
         if self._closed:
             return
-        self._commit(final=True)
+        if not self._commit(final=True):
+            self._give_up("could not write the end of the session")
         self._closed = True
