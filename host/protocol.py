@@ -18,6 +18,7 @@ import binascii
 import enum
 import struct
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -271,9 +272,13 @@ class Command:
 
 @dataclass(frozen=True, slots=True)
 class Response:
-    """Device answer to a :class:`Command` with the same ``token``."""
+    """Device answer to a :class:`Command` with the same ``token``.
 
-    opcode: Opcode
+    ``opcode`` is a plain int when this host does not know it (a newer firmware's): such a
+    response still decodes, it just matches no command this host sent.
+    """
+
+    opcode: Opcode | int
     result: Result
     token: int = 0
     payload: bytes = b""
@@ -483,10 +488,22 @@ def decode_message(data: bytes | bytearray | memoryview) -> Message:
             raise FramingError("response too short")
         _, _, token, op, result = _RESP_HEADER.unpack_from(data)
         try:
-            return Response(Opcode(op), Result(result), token, data[_RESP_HEADER.size :])
+            code = Result(result)
         except ValueError as exc:
-            raise ProtocolError(f"bad response opcode 0x{op:02x} or result {result}") from exc
+            raise ProtocolError(f"bad response result {result} (opcode 0x{op:02x})") from exc
+        # an opcode of a newer firmware stays a number: the response decodes, matches nothing
+        return Response(_known(Opcode, op), code, token, data[_RESP_HEADER.size :])
     raise FramingError(f"unknown message type 0x{kind:02x}")
+
+
+_E = TypeVar("_E", bound=enum.IntEnum)
+
+
+def _known(kind: type[_E], value: int) -> _E | int:
+    try:
+        return kind(value)
+    except ValueError:
+        return value
 
 
 def _expect_size(data: bytes, size: int, what: str) -> None:

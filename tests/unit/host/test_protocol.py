@@ -121,7 +121,7 @@ def commands(draw: st.DrawFn) -> Command:
 
 responses = st.builds(
     Response,
-    opcode=st.sampled_from(Opcode),
+    opcode=st.sampled_from(Opcode) | u8,  # known opcodes and a newer firmware's raw numbers
     result=st.sampled_from(Result),
     token=u8,
     payload=st.binary(max_size=16),
@@ -244,6 +244,16 @@ GOOD_COMMAND = encode_message(Command(Opcode.START, (1000,), token=3))
 def test_decode_message_errors(body: bytes, error: type[Exception], match: str) -> None:
     with pytest.raises(error, match=match):
         decode_message(body)
+
+
+def test_a_response_to_an_opcode_this_host_does_not_know_decodes_with_the_number() -> None:
+    body = bytes([0x04, PROTOCOL_VERSION, 7, 0x7E, Result.OK]) + b"\x01\x02"
+    decoded = decode_message(body)
+    assert decoded == Response(0x7E, Result.OK, token=7, payload=b"\x01\x02")
+    assert isinstance(decoded, Response)
+    assert not isinstance(decoded.opcode, Opcode)
+    assert decoded.values() == ()
+    assert encode_message(decoded) == body
 
 
 def test_unknown_device_error_code_reads_as_sensor_fault() -> None:
