@@ -25,8 +25,8 @@ from calibration.model import Calibration
 from calibration.routine import RoutineSettings, run_routine
 from host.alerts import Alert, AlertConfig, AlertPolicy
 from host.analysis import LiveAnalyzer
-from host.errors import CalibrationError
-from host.link import SensorLink
+from host.errors import CalibrationError, StoreError
+from host.link import DeviceRestarted, SensorLink
 from host.posture import PostureBlock, PostureTracker
 from host.protocol import StatusMessage, VibratePattern
 from host.samples import Gap, SampleBlock
@@ -57,6 +57,8 @@ class EngineConfig:
         db_path: session database (None: the user data directory).
         haptics: send a vibrate command to the sensor when an alert fires.
         replay: ask the sensor to replay what it buffered during an outage.
+        record_give_up_s: how long recording writes may keep failing (disk full, database
+            locked) before recording stops; monitoring goes on regardless.
     """
 
     device: str
@@ -66,6 +68,7 @@ class EngineConfig:
     db_path: Path | None = None
     haptics: bool = True
     replay: bool = True
+    record_give_up_s: float = 60.0
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -108,6 +111,10 @@ class EngineListener:
     def on_error(self, message: str) -> None:
         """Something failed that the user should know about."""
 
+    def on_notice(self, message: str) -> None:
+        """Something happened the user should know about that is not a failure of ours
+        (the sensor restarted, recording resumed after failing writes)."""
+
 
 @dataclass(slots=True)
 class _Capture:
@@ -143,6 +150,11 @@ class Engine:
         self._store: SessionStore | None = None
         self._recorder: Recorder | None = None
         self._session_id: int | None = None
+        # recording asked for but no sample yet: the session is created with the first sample
+        # (a run that never receives one leaves nothing in the store); events wait here
+        self._pending_events: list[tuple[float, str, dict[str, object]]] = []
+        self.recording_problem: str | None = None  # data lost or session left unfinished
+        self.samples_recorded = 0  # stored in the session database (all recordings of the run)
         self._last_t_s = 0.0
         self.samples_processed = 0
 
@@ -237,6 +249,9 @@ class Engine:
                 self._notify("on_status", item)
             elif isinstance(item, Gap):
                 self._record_event(item.t_s, "gap", {"samples": item.count})
+            elif isinstance(item, DeviceRestarted):
+                self._record_event(item.t_s, "restart", {"detail": item.detail})
+                self._notify("on_notice", item.detail)
 
     def _notify(self, method: str, arg: Any) -> None:
         """Call ``method(arg)`` on every listener; one that raises is logged and skipped.
@@ -254,6 +269,10 @@ class Engine:
         self._notify("on_link", event)
         if self._recorder is not None:
             self._recorder.on_link(event)
+        elif self._store is not None:
+            from host.recording.recorder import link_event_data
+
+            self._pending_events.append((self._last_t_s, "link", link_event_data(event)))
 
     def _on_samples(self, block: SampleBlock) -> None:
         if self._analyzer is None:
@@ -267,6 +286,8 @@ class Engine:
         self.samples_processed += len(block)
         self._last_t_s = float(block.t_s[-1])
         update = LiveUpdate(posture, self._policy.seconds_until_alert())
+        if self._store is not None and self._recorder is None:
+            self._start_session()
         self._notify("on_update", update)
         for alert in alerts:
             self._on_alert(alert)
@@ -361,22 +382,67 @@ class Engine:
         return await self.link.vibrate(pattern)
 
     async def set_recording(self, on: bool) -> None:
-        """Start or stop storing this session in the SQLite log."""
-        if on and self._recorder is None:
-            from host.recording.recorder import Recorder
+        """Start or stop storing this session in the SQLite log.
+
+        The database is opened now (so a bad one fails at once); the session itself is created
+        with the first sample, so a run that never gets one leaves no empty session behind.
+
+        Raises:
+            StoreError: the database cannot be opened or created.
+        """
+        if on and self._store is None:
             from host.recording.store import SessionStore
 
-            self._store = SessionStore.open(self.config.db_path)
-            info = self.link.info
-            self._session_id = self._store.create_session(
+            # a short lock wait: another program writing must never stall monitoring (the
+            # recorder retries instead)
+            self._store = SessionStore.open(self.config.db_path, busy_timeout_s=0.2)
+            self._session_id = None
+        elif not on:
+            self._close_recording()
+
+    def _start_session(self) -> None:
+        """Create the recorded session (first sample) and write the events that waited."""
+        from host.recording.recorder import Recorder
+
+        store = self._store
+        assert store is not None
+        info = self.link.info
+        try:
+            self._session_id = store.create_session(
                 device=self.config.device,
                 source="live",
                 device_info=None if info is None else _info_dict(info),
                 calibration=None if self.calibration is None else self.calibration.to_dict(),
             )
-            self._recorder = Recorder(self._store, self._session_id)
-        elif not on:
-            self._close_recording()
+        except StoreError as exc:
+            # cannot even start: say so, stop recording, keep monitoring
+            self._store = None
+            self._pending_events.clear()
+            store.close()
+            self._recording_failed(f"cannot record: {exc}; monitoring goes on")
+            return
+        recorder = Recorder(
+            store,
+            self._session_id,
+            on_problem=lambda message: self._on_recording_problem(recorder, message),
+            give_up_s=self.config.record_give_up_s,
+        )
+        self._recorder = recorder
+        pending, self._pending_events = self._pending_events, []
+        for t_s, kind, data in pending:
+            recorder.on_event(t_s, kind, data)
+
+    def _on_recording_problem(self, recorder: Recorder, message: str) -> None:
+        if recorder.failed:
+            self._recording_failed(message)
+        elif recorder.failing:
+            self._notify("on_error", message)
+        else:  # writing works again
+            self._notify("on_notice", message)
+
+    def _recording_failed(self, message: str) -> None:
+        self.recording_problem = message
+        self._notify("on_error", message)
 
     @property
     def session_id(self) -> int | None:
@@ -386,19 +452,28 @@ class Engine:
     def _record_event(self, t_s: float, kind: str, data: dict[str, object]) -> None:
         if self._recorder is not None:
             self._recorder.on_event(t_s, kind, data)
+        elif self._store is not None:
+            self._pending_events.append((t_s, kind, data))
 
     def _close_recording(self) -> None:
         recorder, self._recorder = self._recorder, None
         store, self._store = self._store, None
+        self._pending_events.clear()
         try:
             if recorder is not None:
-                recorder.close()  # flush the rest
+                recorder.close()  # flush the rest (a failure is reported, never raised)
+                self.samples_recorded += recorder.samples_written
         finally:
             # even if the last flush failed, what was committed is a finished session
             if store is not None:
                 try:
-                    if self._session_id is not None:
+                    if recorder is not None and self._session_id is not None:
                         store.end_session(self._session_id)
+                except StoreError as exc:
+                    self._recording_failed(
+                        f"session {self._session_id} could not be marked finished ({exc}); "
+                        "its data up to the failure is kept"
+                    )
                 finally:
                     store.close()
 

@@ -61,11 +61,24 @@ from host.protocol import (
 from host.samples import Gap, SampleAssembler, SampleBlock, StreamStatistics
 from host.transports.base import Channel, DeviceInfo, DeviceUri, LinkEvent, LinkState, open_channel
 
-__all__ = ["VIBRATE_TIMING", "LinkItem", "LinkStatistics", "SensorLink"]
+__all__ = ["VIBRATE_TIMING", "DeviceRestarted", "LinkItem", "LinkStatistics", "SensorLink"]
 
 logger = logging.getLogger(__name__)
 
-LinkItem = SampleBlock | LinkEvent | StatusMessage | Gap
+
+@dataclass(frozen=True, slots=True)
+class DeviceRestarted:
+    """The sensor restarted (its sample counter went back): yielded after the CONNECTED event.
+
+    The host axes go on (``t_s`` is where the new stream starts); samples the sensor took
+    before the restart and had not sent are lost.
+    """
+
+    t_s: float
+    detail: str
+
+
+LinkItem = SampleBlock | LinkEvent | StatusMessage | Gap | DeviceRestarted
 _T = TypeVar("_T")
 
 # pattern -> (repeat, on_ms, off_ms); durations from docs/protocol.md (VIBRATE).
@@ -195,7 +208,7 @@ class SensorLink:
         self.state: LinkState = LinkState.CLOSED
         self._assembler: SampleAssembler | None = None
         self._queue: asyncio.Queue[_QueueItem] = asyncio.Queue()
-        self._pending: dict[int, asyncio.Future[Response]] = {}
+        self._pending: dict[int, tuple[Opcode, asyncio.Future[Response]]] = {}
         self._token = 0
         self._reader: asyncio.Task[None] | None = None
         self._link_up = False  # channel connected (handshake may still be running)
@@ -208,6 +221,8 @@ class SensorLink:
         self._sync: tuple[float, int, int] | None = None  # host monotonic s, tick, tick_hz
         self._latency_s: deque[float] = deque(maxlen=_LATENCY_WINDOW)
         self._gaps_reported = 0
+        self._restarted: DeviceRestarted | None = None  # found by the handshake, not yet yielded
+        self.last_error: TransportError | None = None  # why the latest connect or link failed
         self._counts = dict.fromkeys(
             (
                 "connects",
@@ -280,7 +295,7 @@ class SensorLink:
         token = self._token
         payload = encode_message(Command(opcode, tuple(params), token))
         future: asyncio.Future[Response] = asyncio.get_running_loop().create_future()
-        self._pending[token] = future
+        self._pending[token] = (opcode, future)
         try:
             await self._channel.send(payload)
             async with asyncio.timeout(timeout_s):
@@ -389,6 +404,7 @@ class SensorLink:
             except TransportError as exc:
                 if self._closing:
                     break
+                self.last_error = exc
                 if not exc.transient:
                     raise
                 self._check_first_connect_deadline(exc)
@@ -405,6 +421,9 @@ class SensorLink:
             self.state = LinkState.CONNECTED
             self._connected_since = time.monotonic()
             yield LinkEvent(LinkState.CONNECTED, self._connected_detail(), attempt)
+            if self._restarted is not None:
+                restarted, self._restarted = self._restarted, None
+                yield restarted
             attempt = 1
             ended: TransportError | None = None
             async for item in self._pump():
@@ -415,6 +434,7 @@ class SensorLink:
             await self._teardown()
             if self._closing or ended is None:
                 break
+            self.last_error = ended
             if not ended.transient:  # e.g. a replayed file reached its end
                 self.state = LinkState.CLOSED
                 yield LinkEvent(LinkState.CLOSED, str(ended))
@@ -576,11 +596,12 @@ class SensorLink:
         self._assembler = SampleAssembler(config)
         self._gaps_reported = 0
         self._counts["device_restarts"] += 1
-        logger.warning(
-            "%s: the sensor restarted (its sample counter went back); samples it took before "
-            "the restart and not yet received are lost",
-            self.description,
+        detail = (
+            "sensor restarted (its sample counter went back); samples it took before the "
+            "restart and had not sent are lost"
         )
+        self._restarted = DeviceRestarted(self._t_offset_s, detail)
+        logger.warning("%s: %s", self.description, detail)
 
     def _accept_packet(self, packet: DataPacket, arrival_s: float) -> list[LinkItem]:
         assembler = self._assembler
@@ -640,8 +661,10 @@ class SensorLink:
         if isinstance(message, Response):
             if message.opcode is Opcode.START and message.result in (Result.OK, Result.PARTIAL):
                 self._accept_data = True
-            future = self._pending.get(message.token)
-            if future is not None and not future.done():
+            opcode, future = self._pending.get(message.token, (None, None))
+            # same token and opcode: a response to another command (or to an opcode of a newer
+            # firmware this host never sends) answers nothing
+            if future is not None and not future.done() and message.opcode == opcode:
                 future.set_result(message)
             else:
                 logger.debug("unmatched response %s", message)
@@ -664,7 +687,7 @@ class SensorLink:
         self._queue.put_nowait(item)
 
     def _fail_pending(self, error: TransportError) -> None:
-        for future in self._pending.values():
+        for _, future in self._pending.values():
             if not future.done():
                 future.set_exception(error)
         self._pending.clear()

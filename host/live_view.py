@@ -152,6 +152,9 @@ class LiveView(EngineListener):
     def on_error(self, message: str) -> None:
         self.message(f"error: {message}")
 
+    def on_notice(self, message: str) -> None:
+        self.message(message)
+
     # ---------------------------------------------------------------- drawing
 
     def _refresh(self, force: bool = False) -> None:

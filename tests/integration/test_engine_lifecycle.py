@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import sqlite3
 import time
 from pathlib import Path
 
@@ -190,3 +191,61 @@ async def test_listeners_hear_closed_and_captures_end_when_the_last_flush_fails(
     assert capture.cancelled()
     with SessionStore.open(db) as store:
         assert store.session(engine.session_id or 0).ended_at is not None
+
+
+class _WriteLock:
+    """Another program holding the session database's write lock (a real SQLite lock)."""
+
+    def __init__(self, db: Path) -> None:
+        self._con = sqlite3.connect(db, isolation_level=None)
+
+    def hold(self) -> None:
+        self._con.execute("BEGIN IMMEDIATE")
+
+    def release(self) -> None:
+        self._con.execute("ROLLBACK")
+        self._con.close()
+
+
+async def _wait_for_samples(db: Path, timeout_s: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+        if db.exists():  # noqa: ASYNC240 (a test helper polling a file)
+            with SessionStore.open(db) as store:
+                if any(s.n_samples for s in store.sessions()):
+                    return
+    raise AssertionError("nothing recorded")
+
+
+@pytest.mark.parametrize(("locked_s", "gives_up"), [(0.8, False), (2.5, True)])
+async def test_a_locked_database_does_not_stop_monitoring(
+    tmp_path: Path, locked_s: float, gives_up: bool
+) -> None:
+    counter = Counter()
+    db = tmp_path / "s.db"
+    config = EngineConfig(device=FAST, record=True, db_path=db, haptics=False, record_give_up_s=1.0)
+    engine = Engine(config, [counter])
+    runner = asyncio.create_task(engine.run(locked_s + 1.5))
+    await _wait_for_samples(db)
+    lock = _WriteLock(db)
+    lock.hold()
+    updates_at_lock = counter.updates
+    await asyncio.sleep(locked_s)
+    updates_while_locked = counter.updates - updates_at_lock
+    lock.release()
+    await asyncio.wait_for(runner, timeout=10.0)  # the run ends normally, not with an error
+    assert updates_while_locked > 10, "monitoring went on while the database was locked"
+    assert any("cannot write" in e for e in counter.errors), counter.errors
+    assert engine.session_id is not None
+    with SessionStore.open(db) as store:
+        info = store.session(engine.session_id)
+        assert info.ended_at is not None
+        assert info.n_samples == engine.samples_recorded
+    if gives_up:
+        assert engine.recording_problem is not None
+        assert "recording stopped" in engine.recording_problem
+        assert info.n_samples < engine.samples_processed
+    else:
+        assert engine.recording_problem is None
+        assert info.n_samples == engine.samples_processed  # held, retried, nothing lost

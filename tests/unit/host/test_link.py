@@ -12,12 +12,14 @@ import asyncio
 import random
 import struct
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
 
+from host.engine import Engine, EngineConfig, EngineListener, LiveUpdate
 from host.errors import BluetoothUnavailableError, ConnectError, DisconnectedError
-from host.link import LinkStatistics, SensorLink
+from host.link import DeviceRestarted, LinkStatistics, SensorLink
 from host.protocol import (
     LIVE_ONLY,
     Command,
@@ -32,6 +34,7 @@ from host.protocol import (
     decode_message,
     encode_message,
 )
+from host.recording.store import SessionStore
 from host.samples import Gap, SampleBlock
 from host.transports.base import DeviceInfo, LinkEvent, LinkState
 
@@ -359,6 +362,32 @@ async def test_vibrate_and_commands() -> None:
     assert await link.vibrate(VibratePattern.GENTLE) is False  # closed
 
 
+class NewerFirmwareChannel(ScriptedChannel):
+    """Before each real answer, also sends a response to an opcode this host does not know."""
+
+    async def send(self, payload: bytes) -> None:
+        command = decode_message(payload)
+        assert isinstance(command, Command)
+        extra = encode_message(Response(0x7E, Result.BUSY, command.token))
+        self._outbox.append(decode_message(extra))  # decodes: the opcode stays a number
+        await super().send(payload)
+
+
+async def test_responses_to_unknown_opcodes_answer_no_command() -> None:
+    device = ScriptedDevice(speed=5)
+    link = make_link(NewerFirmwareChannel(device))
+    results: list[bool] = []
+
+    async def buzz() -> None:
+        results.append(await link.vibrate(VibratePattern.STRONG))
+
+    tasks: list[asyncio.Task[None]] = []
+    items = await collect(link, 200, {50: lambda: tasks.append(asyncio.create_task(buzz()))})
+    await asyncio.gather(*tasks)
+    assert results == [True]  # the real VIBRATE answer, not the stray BUSY with the same token
+    assert samples_of(items).seq is not None
+
+
 async def test_command_times_out_without_response() -> None:
     channel = ScriptedChannel(ScriptedDevice(speed=5))
     link = make_link(channel, first_connect_timeout_s=0.5)
@@ -418,6 +447,44 @@ async def test_a_restarted_device_continues_the_host_axes() -> None:
     assert stats.device_restarts == 1
     assert stats.samples == len(block)
     assert stats.duplicates == 0
+    # ... and it is told, once, right after the reconnect, at the time the new stream starts
+    [restart] = [i for i in items if isinstance(i, DeviceRestarted)]
+    at = items.index(restart)
+    connected = items[at - 1]
+    assert isinstance(connected, LinkEvent)
+    assert connected.state is LinkState.CONNECTED
+    before = samples_of(items[:at])
+    after = samples_of(items[at:])
+    assert before.t_s[-1] < restart.t_s <= after.t_s[0]
+    assert "restarted" in restart.detail
+
+
+async def test_the_engine_announces_and_records_a_sensor_restart(tmp_path: Path) -> None:
+    device = ScriptedDevice(speed=5)
+    channel = ScriptedChannel(device)
+    notices: list[str] = []
+
+    class Notices(EngineListener):
+        def on_notice(self, message: str) -> None:
+            notices.append(message)
+            engine.stop()
+
+        def on_update(self, update: LiveUpdate) -> None:
+            if engine.samples_processed >= 300 and not (notices or channel.lost):
+                channel.drop()
+                device.reboot()
+
+    db = tmp_path / "s.sqlite3"
+    engine = Engine(EngineConfig("sim:desk_day", record=True, db_path=db), [Notices()])
+    engine.link = make_link(channel)
+    await asyncio.wait_for(engine.run(), timeout=10.0)
+    assert len(notices) == 1
+    assert "sensor restarted" in notices[0]
+    assert engine.session_id is not None
+    with SessionStore.open(db) as store:
+        [event] = store.events(engine.session_id, "restart")
+    assert "sensor restarted" in str(event.data["detail"])
+    assert event.t_s > 300 / RATE_HZ
 
 
 def test_backoff_grows_and_is_capped() -> None:
