@@ -3,17 +3,42 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import math
 import os
+import signal
+import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from host.errors import CalibrationError, ConfigError
+from host.errors import CalibrationError, ConfigError, ConnectError
 
 if TYPE_CHECKING:
     from calibration.model import Calibration
+    from host.engine import Engine
 
-__all__ = ["add_live_arguments", "calibrate_seconds", "load_calibration", "positive_seconds"]
+__all__ = [
+    "EXIT_CODES_EPILOG",
+    "add_live_arguments",
+    "calibrate_seconds",
+    "check_connected",
+    "load_calibration",
+    "positive_seconds",
+    "run_engine",
+    "signal_exit",
+]
+
+# Signals that end a live command cleanly, like Ctrl-C: stop, flush, finish the session.
+_STOP_SIGNALS = tuple(
+    getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name)
+)
+
+EXIT_CODES_EPILOG = """exit codes:
+  0 done (--duration reached)     1 never connected, device failure, or recorded data lost
+  2 usage or configuration error  130 Ctrl-C, 143 SIGTERM, 129 SIGHUP (stopped cleanly: the
+                                      session is finished and keeps its samples)
+"""
 
 
 def positive_seconds(text: str) -> float:
@@ -78,3 +103,67 @@ def calibrate_seconds(args: argparse.Namespace, calibration: Calibration | None)
     if calibration is not None or args.no_calibrate:
         return None
     return float(args.calibrate_seconds)
+
+
+def run_engine(
+    engine: Engine,
+    duration_s: float | None,
+    *,
+    calibrate_s: float | None,
+    prompt: Callable[[str], None],
+) -> int | None:
+    """Run the engine on a fresh loop until ``duration_s``, Ctrl-C or a stop signal.
+
+    SIGTERM and SIGHUP stop it like Ctrl-C does (the engine stops, flushes and finishes the
+    session) but return instead of raising. Ctrl-C raises KeyboardInterrupt after the same
+    clean stop.
+
+    Returns:
+        The number of the signal that stopped it, or None.
+    """
+    received: list[int] = []
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        installed: list[int] = []
+
+        def on_signal(signum: int) -> None:
+            if not received:
+                print(f"{signal.Signals(signum).name}: stopping…", file=sys.stderr)
+            received.append(signum)
+            engine.stop()
+
+        for signum in _STOP_SIGNALS:
+            try:
+                loop.add_signal_handler(signum, on_signal, signum)
+            except (NotImplementedError, RuntimeError, ValueError):  # Windows, not main thread
+                continue
+            installed.append(signum)
+        try:
+            await engine.run_calibrated(duration_s, calibrate_s=calibrate_s, prompt=prompt)
+        finally:
+            for signum in installed:
+                loop.remove_signal_handler(signum)
+
+    asyncio.run(main())
+    return received[0] if received else None
+
+
+def signal_exit(signum: int) -> int:
+    """Say the command was stopped by ``signum``; its conventional exit code (128 + number)."""
+    print(f"terminated ({signal.Signals(signum).name})", file=sys.stderr)
+    return 128 + signum
+
+
+def check_connected(engine: Engine, duration_s: float | None) -> None:
+    """Raise if the engine's run never connected to the sensor.
+
+    Raises:
+        ConnectError: naming the device, how long it tried and the last error.
+    """
+    if engine.link.statistics().connects > 0:
+        return
+    during = "" if duration_s is None else f" in {duration_s:g} s"
+    last = engine.link.last_error
+    why = f" (last error: {last})" if last is not None else ""
+    raise ConnectError(f"never connected to {engine.config.device}{during}{why}")

@@ -3,16 +3,24 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 from pathlib import Path
 
-from host.commands._live import add_live_arguments, calibrate_seconds, load_calibration
+from host.commands._live import (
+    EXIT_CODES_EPILOG,
+    add_live_arguments,
+    calibrate_seconds,
+    check_connected,
+    load_calibration,
+    run_engine,
+    signal_exit,
+)
 from host.errors import ConfigError
 
 __all__ = ["register", "run"]
 
-_EPILOG = """\
+_EPILOG = (
+    """\
 Without --calibration the first seconds calibrate "upright": sit up straight and still when
 the view starts (the simulator does this by itself). Use --no-calibrate to see raw data only.
 
@@ -20,7 +28,12 @@ examples:
   posture monitor --device sim:desk_day?speed=10              the simulated wearer, 10x real time
   posture monitor --device ble:name=PostureSim-1A2B --record   a BLE sensor, stored in the log
   posture monitor --device serial:/dev/ttyACM0 --duration 600 --threshold 20 --hold 30
+
+Stop with Ctrl-C or SIGTERM; with --record the session is finished and keeps its samples.
+
 """
+    + EXIT_CODES_EPILOG
+)
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -75,10 +88,18 @@ def run(args: argparse.Namespace) -> int:
     view = LiveView(args.device, sys.stdout, engine.link.statistics)
     engine.listeners.append(view)
     calibrate_s = calibrate_seconds(args, calibration)
-    with view:
-        asyncio.run(
-            engine.run_calibrated(args.duration, calibrate_s=calibrate_s, prompt=view.message)
-        )
-    if engine.session_id is not None:
-        print(f"recorded session {engine.session_id}")
-    return 0
+    try:
+        with view:
+            signum = run_engine(engine, args.duration, calibrate_s=calibrate_s, prompt=view.message)
+    finally:
+        if engine.session_id is not None:
+            print(f"recorded session {engine.session_id} ({engine.samples_recorded:,} samples)")
+    if signum is None:
+        check_connected(engine, args.duration)
+    code = 0
+    if engine.recording_problem is not None:
+        print(f"posture monitor: data lost: {engine.recording_problem}", file=sys.stderr)
+        code = 1
+    if signum is not None:
+        return signal_exit(signum)
+    return code

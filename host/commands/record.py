@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 from typing import TYPE_CHECKING
 
-from host.commands._live import add_live_arguments, calibrate_seconds, load_calibration
+from host.commands._live import (
+    EXIT_CODES_EPILOG,
+    add_live_arguments,
+    calibrate_seconds,
+    check_connected,
+    load_calibration,
+    run_engine,
+    signal_exit,
+)
 from host.recording.cli_args import add_db_argument
 
 if TYPE_CHECKING:
@@ -16,10 +23,14 @@ if TYPE_CHECKING:
 
 __all__ = ["register", "run"]
 
-_EPILOG = """\
+_EPILOG = (
+    """\
 Without --calibration the first seconds calibrate "upright": sit up straight and still when
-recording starts (the simulator does this by itself). Stop with Ctrl-C: everything up to the
-last second is kept (the log is committed twice per second and survives a crash).
+recording starts (the simulator does this by itself). Stop with Ctrl-C or SIGTERM: everything
+is flushed and the session finished (the log is also committed twice per second, so even a crash
+loses at most the last second). A session is created with the first sample: a run that never
+connects leaves nothing behind. If the database cannot be written (disk full, locked), monitoring
+and alerts go on, writes are retried for a minute, and the exit code is 1 if data was lost.
 
 examples:
   posture record --device sim:desk_day?speed=10 --duration 600
@@ -27,7 +38,10 @@ examples:
   posture record --device serial:/dev/ttyACM0 --calibration cal.json --db ~/study/p07.sqlite3
 
 Prints the session id on stdout when done; progress goes to stderr.
+
 """
+    + EXIT_CODES_EPILOG
+)
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -61,6 +75,12 @@ def run(args: argparse.Namespace) -> int:
         def on_link(self, event: LinkEvent) -> None:
             print(f"link {event.state.value} {event.detail}".rstrip(), file=sys.stderr)
 
+        def on_notice(self, message: str) -> None:
+            print(message, file=sys.stderr)
+
+        def on_error(self, message: str) -> None:
+            print(f"error: {message}", file=sys.stderr)
+
     config = EngineConfig(
         device=args.device,
         calibration=calibration,
@@ -71,23 +91,28 @@ def run(args: argparse.Namespace) -> int:
     engine = Engine(config, [Status()])
     calibrate_s = calibrate_seconds(args, calibration)
     try:
-        asyncio.run(
-            engine.run_calibrated(
-                args.duration,
-                calibrate_s=calibrate_s,
-                prompt=_say,
-            )
-        )
+        signum = run_engine(engine, args.duration, calibrate_s=calibrate_s, prompt=_say)
     finally:
         if engine.session_id is not None:
             print(
-                f"recorded {engine.samples_processed:,} samples in session {engine.session_id}",
+                f"recorded {engine.samples_recorded:,} samples in session {engine.session_id}",
                 file=sys.stderr,
             )
+    if signum is None:
+        check_connected(engine, args.duration)
+    code = 0
+    if engine.recording_problem is not None:
+        print(f"posture record: data lost: {engine.recording_problem}", file=sys.stderr)
+        code = 1
     if engine.session_id is None:
-        return 1
-    print(engine.session_id)
-    return 0
+        if signum is None:
+            print("posture record: no samples arrived; nothing was recorded", file=sys.stderr)
+            code = 1
+    else:
+        print(engine.session_id)
+    if signum is not None:
+        return signal_exit(signum)
+    return code
 
 
 def _say(text: str) -> None:

@@ -1,0 +1,81 @@
+"""`posture record` / `posture monitor` end to end: never connecting, bad input, SIGTERM."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from host.cli import main
+from host.recording.store import SessionStore
+
+
+@pytest.mark.parametrize("command", ["record", "monitor"])
+def test_never_connecting_exits_1_says_why_and_records_nothing(
+    command: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = tmp_path / "s.sqlite3"
+    port = tmp_path / "no-such-port"
+    extra = ["--record"] if command == "monitor" else []
+    code = main(
+        [command, "--device", f"serial:{port}", "--duration", "1", "--no-calibrate",
+         "--db", str(db), *extra]
+    )  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "never connected" in err
+    assert str(port) in err.splitlines()[-1]  # the last error says what failed
+    with SessionStore.open(db) as store:
+        assert store.sessions() == []
+
+
+def test_bad_replay_file_exits_2_and_leaves_no_session(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text("t,ax\n0,1\n")
+    db = tmp_path / "s.sqlite3"
+    code = main(["record", "--device", f"replay:{bad}", "--no-calibrate", "--db", str(db)])
+    assert code == 2
+    assert "bad.csv" in capsys.readouterr().err
+    with SessionStore.open(db) as store:
+        assert store.sessions() == []
+
+
+@pytest.mark.parametrize("command", ["record", "monitor"])
+def test_sigterm_stops_cleanly_and_finishes_the_session(command: str, tmp_path: Path) -> None:
+    db = tmp_path / "s.sqlite3"
+    extra = ["--record"] if command == "monitor" else []
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "host.cli", command, "--device", "sim:desk_day?speed=5",
+         "--no-calibrate", "--no-haptics", "--db", str(db), *extra],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        # wait until samples are committed (the session appears with the first sample)
+        deadline = time.monotonic() + 30.0
+        stored = 0
+        while time.monotonic() < deadline and proc.poll() is None and stored == 0:
+            time.sleep(0.2)
+            if db.exists():
+                with SessionStore.open(db) as store:
+                    stored = sum(s.n_samples for s in store.sessions())
+        assert stored > 0, "nothing was recorded before the signal"
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=20)
+    finally:
+        proc.kill()
+        proc.wait()
+    assert proc.returncode == 128 + signal.SIGTERM, err
+    assert "terminated (SIGTERM)" in err
+    assert "recorded" in out + err  # the summary was printed
+    with SessionStore.open(db) as store:
+        [session] = store.sessions()
+        assert session.ended_at is not None, "the session was finished"
+        assert session.n_samples >= stored
+        assert len(store.samples(session.id)) == session.n_samples
+        assert len(store.summaries(session.id)) > 0
