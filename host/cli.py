@@ -5,7 +5,8 @@ provides ``register(subparsers)`` which adds its parser and sets ``func`` to a c
 the parsed arguments and returning the exit code.
 
 Exit codes (Glasgow's): 0 ok, 1 device or transport failure, 2 usage, configuration or bad
-input, 3 environment (no Bluetooth, no display), 130 interrupted.
+input, 3 environment (no Bluetooth, no display), 130 interrupted (Ctrl-C); the live commands
+also stop cleanly on SIGTERM (143) and SIGHUP (129).
 """
 
 from __future__ import annotations
@@ -55,6 +56,11 @@ examples:
   posture analyze day.csv -o flexion.csv --neutral 0:5 --forward 8:12
   posture report --from 2026-11-01 --to 2026-11-30 -o report.pdf
 Run 'posture COMMAND --help' for each command's options.
+
+exit codes:
+  0 ok   1 device or transport failure (e.g. never connected), or recorded data lost
+  2 usage, configuration or bad input   3 environment (no Bluetooth, no display)
+  130 Ctrl-C, 143 SIGTERM, 129 SIGHUP (live commands stop cleanly and keep what was recorded)
 """
 
 
