@@ -120,7 +120,7 @@ def run_dashboard(options: DashboardOptions, started: float | None = None) -> in
         QTimer.singleShot(round(options.exit_after_s * 1000), finish)
     logger.info("window shown %.2f s after start", time.perf_counter() - started)
     app.exec()
-    window.session.stop()
+    window.session.shutdown()
     return result["code"]
 
 

@@ -264,11 +264,19 @@ class GuidedRun(QObject):
             self._end(coach.finish())
 
     def engine_gone(self) -> None:
-        """The engine stopped (disconnect, link error): end with what was counted."""
-        if self.running and not self._stopping:
-            self._stopping = True
-            self.listener.done.set()
-            self._end(self.coach.finish())
+        """The engine stops or stopped (disconnect, link error): end with what was counted.
+
+        While the engine still runs, the coach is detached on its thread (:meth:`stop`);
+        otherwise nothing feeds the coach any more and it is finished here.
+        """
+        if not self.running or self._stopping:
+            return
+        if self.session.running:
+            self.stop()
+            return
+        self._stopping = True
+        self.listener.done.set()
+        self._end(self.coach.finish())
 
     def _on_progress(self, view: CoachView) -> None:
         if view.phase == "done":

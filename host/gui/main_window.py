@@ -140,6 +140,9 @@ class MainWindow(QMainWindow):
         self.bridge.info_received.connect(self._on_info)
         self.bridge.calibration_changed.connect(self._on_calibration)
         self.bridge.error_occurred.connect(self._on_error)
+        self.session.stopped.connect(
+            lambda: self.status_bar.showMessage("Sensor link closed", 5_000)
+        )
         self.bridge.start()
         # Quiet hours also silence the sensor's vibration: re-checked every minute.
         self._haptics_timer = QTimer(self)
@@ -523,7 +526,11 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent | None) -> None:  # noqa: N802  # Qt override
         self.bridge.stop()
-        self.session.stop()
+        self.reminder.stop()
+        self.session.shutdown()  # bounded wait: the recording and the link close properly
+        # An exercise still running keeps what was counted (no pain question while quitting).
+        self.exercise.ask_pain = False
+        self.exercise.engine_stopped()
         super().closeEvent(event)
 
 

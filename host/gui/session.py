@@ -4,6 +4,11 @@
 that forwards engine callbacks (engine thread) to the :class:`~host.gui.bridge.EngineBridge`
 (GUI thread). Commands go through ``EngineThread.submit``; their results come back as the
 queued :attr:`CallWatcher.finished` signal, so the GUI thread never waits on the engine.
+
+Stopping never blocks the GUI either: :meth:`LiveSession.stop` asks the engine to stop and
+returns; a slow Bluetooth disconnect finishes in the engine's thread, which is polled and
+reported by :attr:`LiveSession.stopped`. Only :meth:`LiveSession.shutdown` (application quit)
+waits, bounded.
 """
 
 from __future__ import annotations
@@ -11,10 +16,11 @@ from __future__ import annotations
 import concurrent.futures
 import dataclasses
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from PyQt6.QtCore import QObject, pyqtSignal
+from PyQt6.QtCore import QObject, QTimer, pyqtSignal
 
 from calibration.model import Calibration
 from host.alerts import Alert, AlertConfig
@@ -42,31 +48,44 @@ def alert_config_from_settings(settings: Settings) -> AlertConfig:
 
 
 class GuiListener(EngineListener):
-    """Engine callbacks (engine thread) handed to the bridge: a queue append or a queued signal."""
+    """Engine callbacks (engine thread) handed to the bridge: a queue append or a queued signal.
+
+    One per engine. ``muted`` (set when the GUI stops that engine) drops whatever the engine
+    still says while it winds down, so a stopping engine cannot show "disconnected" or old data
+    over the next one.
+    """
 
     def __init__(self, bridge: EngineBridge) -> None:
         self._bridge = bridge
+        self.muted = False
 
     def on_update(self, update: LiveUpdate) -> None:
-        self._bridge.push_update(update)
+        if not self.muted:
+            self._bridge.push_update(update)
 
     def on_alert(self, alert: Alert) -> None:
-        self._bridge.alert_raised.emit(alert)
+        if not self.muted:
+            self._bridge.alert_raised.emit(alert)
 
     def on_link(self, event: LinkEvent) -> None:
-        self._bridge.link_changed.emit(event)
+        if not self.muted:
+            self._bridge.link_changed.emit(event)
 
     def on_status(self, status: StatusMessage) -> None:
-        self._bridge.status_received.emit(status)
+        if not self.muted:
+            self._bridge.status_received.emit(status)
 
     def on_info(self, info: DeviceInfo) -> None:
-        self._bridge.info_received.emit(info)
+        if not self.muted:
+            self._bridge.info_received.emit(info)
 
     def on_calibration(self, calibration: Calibration | None) -> None:
-        self._bridge.calibration_changed.emit(calibration)
+        if not self.muted:
+            self._bridge.calibration_changed.emit(calibration)
 
     def on_error(self, message: str) -> None:
-        self._bridge.error_occurred.emit(message)
+        if not self.muted:
+            self._bridge.error_occurred.emit(message)
 
 
 class CallWatcher(QObject):
@@ -98,7 +117,12 @@ class LiveSession(QObject):
         engine_factory: builds the engine thread (tests may pass a different device, never a
             fake engine).
         parent: Qt parent.
+
+    Signals:
+        stopped(): every engine asked to stop has ended its thread (link closed).
     """
+
+    stopped = pyqtSignal()
 
     def __init__(
         self,
@@ -111,6 +135,10 @@ class LiveSession(QObject):
         self._factory = engine_factory
         self._listener = GuiListener(bridge)
         self._thread: EngineThread | None = None
+        self._stopping: list[EngineThread] = []
+        self._reaper = QTimer(self)
+        self._reaper.setInterval(50)
+        self._reaper.timeout.connect(self._reap)
         self._watchers: set[CallWatcher] = set()
         self.device: str | None = None
 
@@ -122,20 +150,59 @@ class LiveSession(QObject):
     def engine_thread(self) -> EngineThread | None:
         return self._thread
 
+    @property
+    def stopping(self) -> bool:
+        """Whether an engine asked to stop is still winding down (e.g. a Bluetooth disconnect)."""
+        return any(t.running for t in self._stopping)
+
     def start(self, config: EngineConfig) -> None:
-        """Start streaming from ``config.device`` (stops a previous engine first)."""
+        """Start streaming from ``config.device`` (stops a previous engine first, without
+        waiting for it: its disconnect finishes in its own thread)."""
         self.stop()
         self.bridge.reset()
         self.device = config.device
+        self._listener = GuiListener(self.bridge)
         self._thread = self._factory(config, self._listener)
         self._thread.start()
         logger.info("engine started for %s", config.device)
 
-    def stop(self, timeout_s: float = 5.0) -> None:
-        """Stop the engine and join its thread (the loop exits within a few milliseconds)."""
-        if self._thread is not None:
-            self._thread.stop(timeout_s)
-            self._thread = None
+    def stop(self) -> None:
+        """Ask the engine to stop and return at once (never blocks the GUI thread).
+
+        The engine closes its link in its own thread (a slow Bluetooth disconnect can take
+        seconds); :attr:`stopped` is emitted when it has ended. :attr:`running` is False at once.
+        """
+        thread, self._thread = self._thread, None
+        if thread is None:
+            return
+        self._listener.muted = True
+        thread.stop(0.0)  # request only: join(0) returns at once
+        self._stopping.append(thread)
+        if not self._reaper.isActive():
+            self._reaper.start()
+
+    def _reap(self) -> None:
+        self._stopping = [t for t in self._stopping if t.running]
+        if not self._stopping:
+            self._reaper.stop()
+            self.stopped.emit()
+
+    def shutdown(self, timeout_s: float = 5.0) -> bool:
+        """Stop and wait for every engine thread, ``timeout_s`` at most in all (application
+        quit: the recording is closed and the link released before the process ends).
+
+        Returns:
+            True when every engine thread has ended.
+        """
+        self.stop()
+        deadline = time.monotonic() + timeout_s
+        for thread in self._stopping:
+            thread.stop(max(0.0, deadline - time.monotonic()))
+        left = [t for t in self._stopping if t.running]
+        if left:
+            logger.warning("%d engine thread(s) still closing after %.1f s", len(left), timeout_s)
+        self._reap()
+        return not left
 
     def call(
         self,
