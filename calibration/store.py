@@ -15,6 +15,7 @@ from pathlib import Path
 import platformdirs
 
 from calibration.model import Calibration, CalibrationFormatError
+from host.private_dirs import make_private_dirs
 
 __all__ = ["CalibrationStore", "default_directory", "stamp"]
 
@@ -60,8 +61,8 @@ class CalibrationStore:
         """
         if not calibration.created:
             calibration = stamp(calibration)
-        self.path.mkdir(mode=0o700, parents=True, exist_ok=True)
-        self.path.chmod(0o700)
+        make_private_dirs(self.path)  # the folders it creates: 0700
+        self.path.chmod(0o700)  # and its own folder, even if it existed
         target = self.file_for(calibration.device)
         calibration.save(target)
         logger.info("calibration for %r saved to %s", calibration.device, target)

@@ -34,6 +34,7 @@ import platformdirs
 import tomli_w
 
 from host.errors import ConfigError
+from host.private_dirs import make_private_dirs
 
 __all__ = [
     "APP_NAME",
@@ -252,7 +253,7 @@ def save_settings(settings: Settings, path: Path | None = None) -> Path:
         The path written.
     """
     path = default_settings_path() if path is None else path
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    make_private_dirs(path.parent)
     data = tomli_w.dumps(dataclasses.asdict(settings)).encode("utf-8")
     # Write a sibling temp file then rename, so a crash never leaves a half-written file.
     fd, tmp_name = tempfile.mkstemp(prefix=".settings-", suffix=".toml", dir=path.parent)

@@ -33,6 +33,7 @@ from types import TracebackType
 import platformdirs
 
 from host.errors import ConfigError, StoreError
+from host.private_dirs import make_private_dirs
 from host.recording.codec import PackedChunk, pack_samples, split_for_packing, unpack_samples
 from host.recording.schema import MIGRATIONS, SCHEMA_VERSION
 from host.recording.summary import (
@@ -145,12 +146,6 @@ def _check_file(path: Path) -> None:
         )
 
 
-def _private_dir(directory: Path) -> None:
-    if not directory.exists():
-        directory.mkdir(parents=True, mode=0o700)
-        directory.chmod(0o700)  # mkdir's mode is masked by the umask
-
-
 class SessionStore:
     """A session database (use :meth:`open`). Thread-safe: one lock around one connection."""
 
@@ -177,7 +172,7 @@ class SessionStore:
         """
         path = Path(path) if path is not None else default_db_path()
         try:
-            _private_dir(path.parent)
+            make_private_dirs(path.parent)  # the folders it creates: 0700
             if not path.exists():
                 os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
             elif stat.S_IMODE(path.stat().st_mode) & 0o077:
