@@ -23,10 +23,12 @@ __all__ = [
     "add_live_arguments",
     "calibrate_seconds",
     "check_connected",
+    "hold_seconds",
     "load_calibration",
     "positive_seconds",
     "run_engine",
     "signal_exit",
+    "threshold_deg",
 ]
 
 # Signals that end a live command cleanly, like Ctrl-C: stop, flush, finish the session.
@@ -53,6 +55,28 @@ def positive_seconds(text: str) -> float:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
     if not (value > 0 and math.isfinite(value)):
         raise argparse.ArgumentTypeError(f"{text!r}: use a number of seconds above 0")
+    return value
+
+
+def threshold_deg(text: str) -> float:
+    """argparse ``type`` for ``--threshold``: a flexion angle from 0 to 90 degrees."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of degrees") from None
+    if not 0.0 <= value <= 90.0:  # also refuses nan
+        raise argparse.ArgumentTypeError(f"{text!r}: use an angle from 0 to 90 degrees")
+    return value
+
+
+def hold_seconds(text: str) -> float:
+    """argparse ``type`` for ``--hold``: a finite number of seconds, 0 or more."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not (value >= 0.0 and math.isfinite(value)):
+        raise argparse.ArgumentTypeError(f"{text!r}: use a number of seconds, 0 or more")
     return value
 
 

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from host.commands._live import hold_seconds, threshold_deg
 from host.commands.calibrate import calibration_from_windows, read_recording
 from host.errors import ConfigError
 from host.samples import SampleBlock
@@ -80,8 +81,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     alerts = parser.add_argument_group("alerts")
     alerts.add_argument("--alerts", type=Path, metavar="ALERTS.json", help="write alerts here")
-    alerts.add_argument("--threshold", type=float, metavar="DEG", help="simple rule: angle")
-    alerts.add_argument("--hold", type=float, metavar="S", help="simple rule: seconds above it")
+    alerts.add_argument(
+        "--threshold", type=threshold_deg, metavar="DEG", help="simple rule: angle (0-90)"
+    )
+    alerts.add_argument(
+        "--hold", type=hold_seconds, metavar="S", help="simple rule: seconds above it"
+    )
     parser.set_defaults(func=run)
 
 

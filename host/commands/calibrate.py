@@ -125,7 +125,12 @@ def parse_window(text: str, flag: str) -> tuple[float, float]:
         raise ConfigError(
             f"{flag} {text!r}: expected T0:T1 in seconds from the start of the recording, e.g. 2:8"
         ) from exc
-    if not (math.isfinite(t0) and math.isfinite(t1)) or t1 <= t0:
+    if not (math.isfinite(t0) and math.isfinite(t1)):
+        raise ConfigError(
+            f"{flag} {text!r}: T0 and T1 must be finite numbers of seconds (not nan or inf), "
+            "e.g. 2:8"
+        )
+    if t1 <= t0:
         raise ConfigError(f"{flag} {text!r}: the window must end after it starts (T0 < T1)")
     return t0, t1
 

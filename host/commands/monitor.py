@@ -11,9 +11,11 @@ from host.commands._live import (
     add_live_arguments,
     calibrate_seconds,
     check_connected,
+    hold_seconds,
     load_calibration,
     run_engine,
     signal_exit,
+    threshold_deg,
 )
 from host.errors import ConfigError
 
@@ -51,9 +53,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     add_live_arguments(p)
     p.add_argument("--record", action="store_true", help="store the session in the log")
     p.add_argument("--db", type=Path, metavar="PATH", help="session database (with --record)")
-    p.add_argument("--threshold", type=float, metavar="DEG", help="slouch threshold (with --hold)")
     p.add_argument(
-        "--hold", type=float, metavar="S", help="seconds above threshold before alerting"
+        "--threshold", type=threshold_deg, metavar="DEG", help="slouch threshold (with --hold)"
+    )
+    p.add_argument(
+        "--hold", type=hold_seconds, metavar="S", help="seconds above threshold before alerting"
     )
     p.add_argument(
         "--no-replay",

@@ -142,6 +142,8 @@ def _bad(path: Path, text: str) -> Path:
     [
         (["--neutral", "2-8"], "expected T0:T1"),
         (["--neutral", "8:2"], "T0 < T1"),
+        (["--neutral", "nan:5"], "--neutral 'nan:5': T0 and T1 must be finite"),
+        (["--neutral", "2:8", "--forward", "12:inf"], "--forward '12:inf': T0 and T1 must be"),
         (["--neutral", "2:500"], "outside the recording"),
         (["--neutral", "5:15"], "you moved during the neutral capture"),
         (["--neutral", "2:8", "--forward", "2.5:7"], "bend forward further"),
@@ -178,6 +180,30 @@ def test_bad_files_exit_2_naming_the_line(
     path = _bad(tmp_path / "bad.csv", content)
     assert main(["analyze", str(path), "-o", str(tmp_path / "o.csv")]) == 2
     assert message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("flag", "value"),
+    [("--threshold", "-5"), ("--threshold", "nan"), ("--threshold", "91"),
+     ("--hold", "-1"), ("--hold", "inf"), ("--hold", "abc")],
+)  # fmt: skip
+@pytest.mark.parametrize("command", ["analyze", "monitor"])
+def test_a_bad_alert_rule_names_the_flag_and_the_value(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], command: str, flag: str, value: str
+) -> None:
+    rule = {"--threshold": "20", "--hold": "30", flag: value}
+    argv = (
+        ["analyze", "day.csv", "-o", str(tmp_path / "o.csv"), "--alerts", "a.json"]
+        if command == "analyze"
+        else ["monitor", "--device", "sim:desk_day?speed=0"]
+    )
+    with pytest.raises(SystemExit) as info:
+        main([*argv, *(item for pair in rule.items() for item in pair)])
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert f"argument {flag}: '{value}'" in err
+    assert "tolerance_deg" not in err
+    assert "delay_s" not in err
 
 
 def test_bad_calibration_file_exits_2(
