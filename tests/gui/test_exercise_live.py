@@ -108,3 +108,60 @@ def test_guided_bridge_counts_like_the_simulator_and_is_stored(
     assert [(e.data["when"], e.data["nrs"]) for e in pain] == [("before", 4), ("after", 2)]
     assert "bridge 4 → 2" in tab.pain_label.text()
     assert window.link_state is not LinkState.CLOSED
+
+
+def test_stop_keeps_what_was_done_and_no_slouch_alert_during_the_set(
+    qtbot: QtBot, window: MainWindow, tmp_path: Path
+) -> None:
+    tab = window.exercise
+    tab.ask_pain = False
+    # Quadruped is deep trunk flexion for the posture rules (tolerance 10°, delay 3 s here).
+    window.connect_device("sim:ex_cat_camel?speed=40&seed=2")
+    qtbot.waitUntil(lambda: tab.calibration is not None, timeout=5000)
+    started: list[bool] = []
+    tab.exercise_started.connect(lambda: started.append(True))
+    assert tab.start_exercise("cat_camel")
+    assert started == [True]
+    assert tab.run is not None
+    qtbot.waitUntil(lambda: tab.last_view is not None and tab.last_view.count >= 4, timeout=20_000)
+    # The scenario's preamble holds a 35° bend at 12-16 s, which alerts (tolerance 10°, delay
+    # 3 s) when no exercise runs (test_live.py); the exercise started at ~3 s: no alert.
+    assert tab.last_view is not None
+    assert tab.last_view.t_s > 20.0
+    assert window.alerts_seen == []
+    assert not window.banner.isVisible()
+    with qtbot.waitSignal(tab.exercise_ended, timeout=5000) as ended:
+        tab.stop_button.click()
+    result = tab.last_result
+    assert result is not None
+    assert len(result.sets) == 1
+    (done,) = result.sets
+    assert done.full_reps >= 4
+    assert not done.complete
+    assert tab.start_button.isEnabled()
+    assert not tab.stop_button.isEnabled()
+    sid = ended.args[0] if ended.args else None
+    assert sid == tab.last_session_id
+    with SessionStore.open(tmp_path / "db.sqlite3") as store:
+        (set_event,) = store.events(sid, "exercise_set")
+        assert store.events(sid, "pain") == []  # not asked: nothing stored
+    assert set_event.data["reps"] == done.full_reps
+    assert set_event.data["complete"] is False
+    assert window.alert_state_label.text() == "Alerts on"  # resumed after the exercise
+
+
+def test_disconnect_during_an_exercise_ends_it_with_what_was_counted(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    tab = window.exercise
+    tab.ask_pain = False
+    window.connect_device("sim:ex_pelvic_tilt?speed=40&seed=1")
+    qtbot.waitUntil(lambda: tab.calibration is not None, timeout=5000)
+    assert tab.start_exercise("pelvic_tilt")
+    qtbot.waitUntil(lambda: tab.last_view is not None and tab.last_view.count >= 2, timeout=20_000)
+    with qtbot.waitSignal(tab.exercise_ended, timeout=5000):
+        window.disconnect_device()
+    assert tab.last_result is not None
+    assert tab.last_result.total_reps >= 2
+    assert tab.last_session_id is not None
+    assert not tab.exercising
