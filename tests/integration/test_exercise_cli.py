@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import stat
 from pathlib import Path
@@ -248,3 +249,33 @@ def test_sessions_shows_the_real_duration_of_exercise_sessions(
     assert main(["sessions", "--db", str(db)]) == 0
     s = round(expected)
     assert f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}" in capsys.readouterr().out
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_pain_is_asked_on_a_terminal_when_no_flag_is_given(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = tmp_path / "s.sqlite3"
+    answers = iter(["eleven", "6", ""])  # a bad answer is asked again; Enter skips "after"
+    asked: list[str] = []
+
+    def answer(prompt: str) -> str:
+        asked.append(prompt)
+        return next(answers)
+
+    monkeypatch.setattr("sys.stdin", _Terminal())
+    monkeypatch.setattr("builtins.input", answer)
+    assert main(["exercise", "run", "pelvic_tilt", "--device",
+                 "sim:ex_pelvic_tilt?speed=0&seed=1", "--db", str(db)]) == 0  # fmt: skip
+    assert [p.split(",")[1].split(":")[0].strip() for p in asked] == ["before the exercise"] * 2 + [
+        "after the exercise"
+    ]
+    assert "whole number from 0 to 10" in capsys.readouterr().out
+    with SessionStore.open(db) as store:
+        (session,) = store.sessions()
+        pain = store.events(session.id, "pain")
+    assert [(e.data["when"], e.data["nrs"]) for e in pain] == [("before", 6)]
