@@ -249,9 +249,11 @@ class Engine:
                 self._notify("on_status", item)
             elif isinstance(item, Gap):
                 self._record_event(item.t_s, "gap", {"samples": item.count})
+                self._restart_captures()
             elif isinstance(item, DeviceRestarted):
                 self._record_event(item.t_s, "restart", {"detail": item.detail})
                 self._notify("on_notice", item.detail)
+                self._restart_captures()
 
     def _notify(self, method: str, arg: Any) -> None:
         """Call ``method(arg)`` on every listener; one that raises is logged and skipped.
@@ -316,6 +318,15 @@ class Engine:
         if not task.cancelled() and task.exception() is not None:
             logger.error("engine task %s failed", task.get_name(), exc_info=task.exception())
 
+    def _restart_captures(self) -> None:
+        """Samples are missing from here on (a gap without replay, a sensor restart): a capture
+        must be contiguous, so the ones running start their window again after the hole."""
+        for capture in self._captures:
+            if capture.blocks:
+                logger.info("capture restarted after a gap in the stream")
+            capture.blocks.clear()
+            capture.collected_s = 0.0
+
     def _feed_captures(self, block: SampleBlock) -> None:
         for capture in list(self._captures):
             if capture.future.done():
@@ -330,7 +341,11 @@ class Engine:
     # ------------------------------------------------------------------ control (engine loop)
 
     async def capture(self, seconds: float) -> SampleBlock:
-        """Collect the next ``seconds`` of samples (for calibration captures)."""
+        """Collect the next ``seconds`` of contiguous samples (for calibration captures).
+
+        If samples go missing meanwhile (a link outage without replay, a sensor restart) the
+        window starts again after the hole, so the result never spans a gap.
+        """
         future: asyncio.Future[SampleBlock] = asyncio.get_running_loop().create_future()
         self._captures.append(_Capture(seconds, future))
         return await future

@@ -487,6 +487,38 @@ async def test_the_engine_announces_and_records_a_sensor_restart(tmp_path: Path)
     assert event.t_s > 300 / RATE_HZ
 
 
+async def test_an_engine_capture_never_spans_a_gap() -> None:
+    """Without replay an outage is a hole in the stream: a capture restarts after it."""
+    device = ScriptedDevice(speed=5)
+    channel = ScriptedChannel(device)
+    dropped: list[int] = []
+
+    class DropOnce(EngineListener):
+        def on_update(self, update: LiveUpdate) -> None:
+            if engine.samples_processed >= 200 and not dropped:
+                dropped.append(engine.samples_processed)
+                channel.drop()
+
+    engine = Engine(EngineConfig("sim:desk_day", replay=False), [DropOnce()])
+    engine.link = make_link(channel, replay=False)
+
+    async def capture_then_stop() -> SampleBlock:
+        try:
+            return await engine.capture(2.0)  # 400 samples; the drop comes after ~200
+        finally:
+            engine.stop()
+
+    runner = asyncio.create_task(engine.run())
+    block = await asyncio.wait_for(capture_then_stop(), timeout=10.0)
+    await runner
+    assert dropped
+    assert engine.link.statistics().missing_samples > 0  # there was a hole in the stream
+    assert len(block) >= 400
+    assert np.allclose(np.diff(block.t_s), 1.0 / RATE_HZ)  # but not in the capture
+    assert block.seq is not None
+    assert np.all(np.diff(block.seq) == 1)
+
+
 def test_backoff_grows_and_is_capped() -> None:
     link = SensorLink(
         ScriptedChannel(ScriptedDevice()),
