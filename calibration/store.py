@@ -1,7 +1,9 @@
 """Per-device calibration storage: one versioned JSON file per device, readable by the user only.
 
 Files live in ``<user config dir>/posture-companion/calibrations/`` (platformdirs), named after
-the device identifier made safe for file names. Directory 0700, files 0600 (health data).
+the device's identity (:func:`host.transports.base.device_identity`: the device string without
+its options, so ``sim:desk_day?speed=10`` finds what ``sim:desk_day`` stored) made safe for file
+names. Directory 0700, files 0600 (health data).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import platformdirs
 
 from calibration.model import Calibration, CalibrationFormatError
 from host.private_dirs import make_private_dirs
+from host.transports.base import device_identity
 
 __all__ = ["CalibrationStore", "default_directory", "stamp"]
 
@@ -48,7 +51,10 @@ class CalibrationStore:
         self.path = Path(path) if path is not None else default_directory()
 
     def file_for(self, device: str) -> Path:
-        """The file that holds ``device``'s calibration."""
+        """The file that holds ``device``'s calibration (keyed by its identity, no options)."""
+        return self._file_named(device_identity(device))
+
+    def _file_named(self, device: str) -> Path:
         safe = re.sub(r"[^A-Za-z0-9._-]+", "_", device).strip("._") or "default"
         if safe != device:  # keep distinct devices distinct after sanitising
             safe = f"{safe[:60]}-{hashlib.sha1(device.encode()).hexdigest()[:8]}"
@@ -73,7 +79,10 @@ class CalibrationStore:
         (an unusable file is logged, not raised: the caller simply calibrates again)."""
         target = self.file_for(device)
         if not target.exists():
-            return None
+            # stored by an older version under the full device string, options included
+            target = self._file_named(device)
+            if not target.exists():
+                return None
         try:
             return Calibration.load(target)
         except (OSError, CalibrationFormatError) as exc:
@@ -81,13 +90,14 @@ class CalibrationStore:
             return None
 
     def devices(self) -> list[str]:
-        """Device identifiers with a stored calibration."""
+        """Identities (:func:`~host.transports.base.device_identity`) of the devices with a
+        stored calibration, sorted."""
         if not self.path.is_dir():
             return []
-        found = []
+        found = set()
         for file in sorted(self.path.glob("*.json")):
             try:
-                found.append(Calibration.load(file).device)
+                found.add(device_identity(Calibration.load(file).device))
             except (OSError, CalibrationFormatError):
                 continue
-        return found
+        return sorted(found)

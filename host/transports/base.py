@@ -31,6 +31,7 @@ __all__ = [
     "DeviceUri",
     "LinkEvent",
     "LinkState",
+    "device_identity",
     "open_channel",
     "parse_device",
 ]
@@ -92,6 +93,25 @@ def parse_device(text: str) -> DeviceUri:
         except ValueError as exc:
             raise ConfigError(f"device {text!r}: malformed options {query!r}") from exc
     return DeviceUri(scheme, target.strip(), params)
+
+
+def device_identity(device: str) -> str:
+    """The part of a device string that names the sensor, without the options.
+
+    Per-device state (a stored calibration) is keyed by it, so ``sim:desk_day?speed=1`` and
+    ``sim:desk_day?speed=10`` are the same wearer and sensor: the scenario for ``sim:``, the
+    address or name for ``ble:`` (an address in upper case), the port for ``serial:``, the file
+    for ``replay:``. A string that is not a device string (e.g. a recording's name) is its own
+    identity.
+    """
+    try:
+        uri = parse_device(device)
+    except ConfigError:
+        return device.strip()
+    target = uri.target
+    if uri.scheme == "ble" and not target.lower().startswith("name="):
+        target = target.upper()
+    return f"{uri.scheme}:{target}"
 
 
 class LinkState(enum.Enum):

@@ -37,3 +37,31 @@ def test_unusable_file_is_ignored(tmp_path: Path) -> None:
 def test_default_directory_is_per_user() -> None:
     assert default_directory().name == "calibrations"
     assert "posture-companion" in str(default_directory())
+
+
+def test_calibrations_are_keyed_by_the_device_not_its_options(tmp_path: Path) -> None:
+    store = CalibrationStore(tmp_path / "cal")
+    sim = Calibration((0.0, 0.0, 1.0), NOMINAL_R_BS, device="sim:desk_day?speed=1")
+    path = store.save(sim)
+    again = store.load("sim:desk_day?speed=10&seed=3")
+    assert again is not None
+    assert again.neutral_up_sensor == (0.0, 0.0, 1.0)
+    assert store.file_for("sim:desk_day") == path
+    assert store.load("sim:slouching?speed=1") is None  # another scenario: another wearer
+    ble = Calibration((1.0, 0.0, 0.0), NOMINAL_R_BS, device="ble:aa:bb:cc:dd:ee:ff")
+    store.save(ble)
+    assert store.load("ble:AA:BB:CC:DD:EE:FF") is not None  # addresses ignore case
+    assert store.load("ble:name=PostureSim-1A2B") is None
+    assert store.devices() == ["ble:AA:BB:CC:DD:EE:FF", "sim:desk_day"]
+
+
+def test_a_calibration_stored_under_the_full_device_string_is_still_found(
+    tmp_path: Path,
+) -> None:
+    store = CalibrationStore(tmp_path / "cal")
+    old = Calibration((0.0, 1.0, 0.0), NOMINAL_R_BS, device="sim:desk_day?speed=10")
+    (tmp_path / "cal").mkdir()
+    old.save(store._file_named(old.device))  # where earlier versions put it
+    loaded = store.load("sim:desk_day?speed=10")
+    assert loaded is not None
+    assert loaded.neutral_up_sensor == (0.0, 1.0, 0.0)
