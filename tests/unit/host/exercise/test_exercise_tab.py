@@ -61,6 +61,15 @@ def test_exercise_tab(qtbot: QtBot, tmp_path: Path) -> None:
     assert "Back plan" in tab.program_label.text()
     assert "cat_camel" in tab.due_label.text()
     assert "bridge" not in tab.due_label.text()  # done today
+    # the guided picker offers what is due first, then the whole library
+    assert tab.choice.itemText(0).startswith("Next due: ")
+    assert tab.selected().name == "cat_camel"
+    assert tab.choice.count() == 1 + len(tab.library)
+    assert "quadruped" in tab.instructions_label.text()
+    assert "What the sensor sees" in tab.instructions_label.text()
+    assert "Pain" not in tab.pain_label.text()  # no ratings stored
+    assert not tab.start_exercise()  # no live session behind this tab
+    assert "Connect a sensor first" in tab.message_label.text()
     cells = [tab.table.item(0, c).text() for c in range(tab.table.columnCount())]  # type: ignore[union-attr]
     assert cells[:5] == ["bridge", "1 x 2, 5 d/wk", "1/20", "1", "2"]
     assert tab.rom_table.rowCount() == 1

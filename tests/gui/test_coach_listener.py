@@ -1,0 +1,72 @@
+"""The coach's engine listener on a recorded hold exercise: state, hold timer and counts."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from calibration.procedures import fit_mounting
+from device_sim.exercise_scenarios import exercise_truth
+from device_sim.generate import generate
+from host.analysis import analyze
+from host.exercise.coach import Coach
+from host.exercise.library import get_exercise
+from host.gui.exercise_live import CoachListener, CoachView
+from host.posture import PostureBlock
+
+from .conftest import Update
+
+
+def _updates(scenario: str, seed: int, block: int = 10) -> list[Update]:
+    g = generate(scenario, seed=seed, minutes=4.0)
+    s, t = g.samples, g.samples.t_s
+    i, j, k, m = (int(x) for x in np.searchsorted(t, [2.0, 8.0, 12.0, 16.0]))
+    analysis = analyze(s, fit_mounting(s.slice(i, j), s.slice(k, m)))
+    n = len(analysis.t_s)
+    out = []
+    for a in range(int(np.searchsorted(analysis.t_s, 20.0)), n, block):
+        b = min(a + block, n)
+        posture = PostureBlock(
+            t_s=analysis.t_s[a:b],
+            flexion_deg=analysis.flexion_deg[a:b],
+            lateral_deg=analysis.lateral_deg[a:b],
+            zone=np.zeros(b - a, dtype=np.int8),
+            activity=np.zeros(b - a, dtype=np.int8),
+            dwell_s=np.zeros(b - a),
+            confidence=np.ones(b - a),
+        )
+        out.append(Update(posture, None))
+    return out
+
+
+def test_hold_exercise_views_follow_the_coach() -> None:
+    spec = get_exercise("hamstring_stretch")
+    coach = Coach(spec)
+    views: list[CoachView] = []
+    ticks = iter(range(10**9))
+    listener = CoachListener(coach, views.append, clock=lambda: next(ticks) * 0.01)
+    for update in _updates("ex_hamstring_stretch", 1):
+        listener.on_update(update)  # type: ignore[arg-type]  # LiveUpdate's shape
+        if listener.done.is_set():
+            break
+    truth = exercise_truth("ex_hamstring_stretch", 1)
+    assert listener.done.is_set()
+    assert coach.phase == "done"
+    assert views[-1].phase == "done"
+    assert views[-1].state == "done"
+    holds = [h for s in coach.sets for h in s.holds]
+    assert len(holds) == len(truth.holds) == views[-1].reps_target * views[-1].sets_target
+    states = [v.state for v in views]
+    assert states[0] == "waiting for the start posture"
+    assert "holding" in states
+    assert "counting" in states
+    # while holding the view carries the hold's start, and the timer grows to the hold's length
+    timers = [v.t_s - v.hold_started_s for v in views if v.hold_started_s is not None]
+    assert max(timers) >= 0.9 * max(h.hold_s for h in holds)
+    # every counted hold is reported with its length, and the count follows the coach's lines
+    finals = [v for v in views if any(line.kind == "count" for line in v.lines)]
+    assert [round(v.last_hold_s or 0, 3) for v in finals] == [round(h.hold_s, 3) for h in holds]
+    assert views[-1].count == coach.sets[-1].done
+    # silent views are rate-limited (1/15 s of the injected clock), lines are never dropped
+    lines = [line.text for v in views for line in v.lines]
+    assert lines.count("hold") == len(holds)
+    assert "done: well done!" in lines
