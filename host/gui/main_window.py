@@ -446,12 +446,14 @@ class MainWindow(QMainWindow):
         has no alert sink and no haptics either)."""
         self._exercising = True
         self.banner.hide()
+        self.pause_button.setEnabled(False)  # the exercise owns the pause until it ends
         if self.session.running and not self._paused:
             self.session.call(self.session_engine().pause)
         self._update_alert_state(None)
 
     def _exercise_ended(self, _session_id: object) -> None:
         self._exercising = False
+        self.pause_button.setEnabled(True)
         if self.session.running and not self._paused:
             self.session.call(self.session_engine().resume)
             self._snooze_until_t_s = None  # resume ends a snooze too

@@ -61,6 +61,7 @@ def test_guided_bridge_counts_like_the_simulator_and_is_stored(
     tab.pain_dialog.accept()
     assert tab.exercising
     assert window.alert_state_label.text() == "Alerts off during the exercise"
+    assert not window.pause_button.isEnabled()
     assert "supine" in tab.instructions_label.text()
     assert "What the sensor sees" in tab.instructions_label.text()
     states: set[str] = set()
@@ -89,6 +90,7 @@ def test_guided_bridge_counts_like_the_simulator_and_is_stored(
     assert tab.hold_label.text().startswith("last hold ")
     assert "set 1: 9/10 reps, 1 partial" in tab.summary_label.text()
     assert window.alert_state_label.text() == "Alerts on"
+    assert window.pause_button.isEnabled()
     # Pain after, then the session is in the store exactly as the CLI writes it.
     assert tab.pain_dialog is not None
     assert tab.pain_dialog.when == "after"
