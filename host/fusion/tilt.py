@@ -1,44 +1,71 @@
 """Accelerometer-only inclination for sensors without a gyroscope (pure numpy).
 
 An accelerometer measures gravity plus the body's own acceleration; only the first tells us the
-inclination. Without a gyroscope we cannot separate them while moving, so we:
+inclination. Without a gyroscope we cannot separate them while moving, so live we:
 
-* **gate on motion**: a per-sample stillness weight ``w = exp(-½((dev/σ_dev)² + (jerk/σ_jerk)²))``
-  from the deviation of ``|a|`` from g (linear acceleration changes the magnitude) and the jerk
-  over 50 ms
-  ``|Δa|/Δt`` (turning and shaking change the vector quickly);
+* **gate on sustained motion**: a motion energy ``e = (dev/σ_dev)²`` from the deviation of
+  ``|a|`` from g (linear acceleration changes the magnitude; optionally plus ``(jerk/σ_jerk)²``),
+  low-passed over ``motion_tau_s`` (1 s), gives the stillness weight ``w = exp(-½ ē)``. Walking
+  keeps ``ē`` high; a bend or standing up is too brief to raise it much, so the estimate keeps
+  following the accelerometer instead of lagging behind it;
 * **low-pass adaptively**: ``y_k = (1-α_k) y_{k-1} + α_k a_k`` with a short time constant when
   still (``tau_fast_s``: follows posture changes without lag) and a long one while moving
   (``tau_slow_s``: averages walking accelerations out instead of following them);
-* **report confidence**: ``min(w_k, low-passed w)``, which drops at once when motion starts and
-  recovers over ``confidence_tau_s`` after it stops.
+* **report confidence**: ``min(exp(-½ e_k), w_k)``, which drops at once when motion starts and
+  recovers as the motion energy decays after it stops.
 
-Expect ≈ 0.2–0.3° when still and several degrees while walking or bending fast
-(``../shared/notes/fusion.md`` §5). Defaults were chosen on a simulated 2-hour desk day
-(``device_sim``, random mounting, calibrated; flexion RMSE, raw normalised accelerometer in
-brackets): still 0.16° (0.17°), walking 1.9° (4.7°), bending 2.2° (2.0°). Hand-held fast
-rotations (BROAD) defeat any accelerometer-only estimate; there the gating makes it worse than
-raw. Offline, :func:`tilt_offline` averages a forward and a backward pass, which cancels most of
-the low-pass lag.
+Offline, :func:`tilt_offline` first removes the lever-arm error of trunk rotation (a zero-phase
+``1/(1 + ω²r/g)``, see there) and then averages a forward and a backward gated pass.
 
-Streaming and batch give identical output for any chunking: the time-varying recursion is
-evaluated in closed form over internal chunks of :data:`_CHUNK` samples whose boundaries depend
-only on the sample index since the last (re)seed, and every prefix sum is a sequential
-``cumsum`` continued from carried state, so the floating-point operations are the same whatever
-the block boundaries.
+Why live bending stays near the raw accelerometer: on a trunk turning about the hip the sensor
+feels ``α × r``, so the measured angle is ``θ − (r/g)·θ̈`` (fitted on simulated bends: −0.027 s²,
+r/g for r = 0.27 m), plus the hip's own acceleration when standing up. Inverting that needs the
+next ≈ 0.2 s (the inverse is two-sided); causal approximations (derivative lead, a steady-state
+Kalman filter with this measurement model) measured worse than the raw accelerometer. With a
+gyroscope VQF has no such limit.
+
+Parameters (:data:`ONLINE_PARAMS`, :data:`OFFLINE_PARAMS`, :data:`LEVER_ARM_M`) were chosen on
+simulated 60-min desk days, seeds 101–103 (``device_sim``, random mounting, calibrated from the
+preamble); reported on seed 11 (the 120-min day of ``bench/bench_fusion.py``), flexion RMSE,
+previous filter → this one (raw normalised accelerometer):
+
+=============  ===============  ===============  ======
+split          online           offline          raw
+=============  ===============  ===============  ======
+still          0.16° → 0.16°    0.15° → 0.10°    0.17°
+walking        1.86° → 1.44°    1.05° → 0.83°    4.75°
+bending        2.21° → 2.03°    1.88° → 0.63°    1.98°
+all            0.40° → 0.34°    0.28° → 0.19°    0.86°
+=============  ===============  ===============  ======
+
+Seeds 104–106 agree (online bending 2.64° → 2.19°, offline 2.05° → 0.58°). The lever arm is
+anatomy, not a fitted value: 0.27 m is also the simulator's sensor-to-hip distance, so real
+wearers will differ; assuming 0.2 or 0.35 m instead changes offline bending by −0.05…+0.25° on
+these days. BROAD (hand-held, fast rotations) defeats any accelerometer-only estimate; online
+mean 34.4° → 33.6° (raw 22.8°).
+
+Streaming and batch give identical output for any chunking: the motion-energy low-pass is
+:func:`host.iir.lfilter` with carried state (bit-exact for any block size), and the time-varying
+recursion is evaluated in closed form over internal chunks of :data:`_CHUNK` samples whose
+boundaries depend only on the sample index since the last (re)seed, and every prefix sum is a
+sequential ``cumsum`` continued from carried state, so the floating-point operations are the same
+whatever the block boundaries.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
+from collections.abc import Mapping
 
 import numpy as np
 import numpy.typing as npt
 
+from host import iir
 from host.fusion.base import RESEED_GAP_S, OrientationBlock
 from host.samples import SampleBlock
 
-__all__ = ["TiltFilter", "tilt_offline"]
+__all__ = ["LEVER_ARM_M", "OFFLINE_PARAMS", "ONLINE_PARAMS", "TiltFilter", "tilt_offline"]
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -50,6 +77,26 @@ _MAX_ALPHA = 0.5
 _JERK_BASELINE_S = 0.05
 _NO_INDEX = np.zeros(0, np.intp)
 
+# Chosen on simulated desk days with seeds 101-103 (tuning set), reported on seed 11 (the
+# benchmark's day) and 104-105; see the module docstring and bench/bench_fusion.py.
+ONLINE_PARAMS: Mapping[str, float] = {
+    "tau_fast_s": 0.01,
+    "tau_slow_s": 1.0,
+    "accel_dev_m_s2": 0.5,
+    "jerk_m_s3": math.inf,
+    "motion_tau_s": 1.0,
+}
+OFFLINE_PARAMS: Mapping[str, float] = {
+    "tau_fast_s": 0.01,
+    "tau_slow_s": 1.0,
+    "accel_dev_m_s2": 0.7,
+    "jerk_m_s3": math.inf,
+    "motion_tau_s": 1.0,
+}
+# Hip joint to a lower-back sensor: the sensor sits on the lumbar spine ≈ 0.25 m above the hip
+# joint centres and ≈ 0.1 m behind them (device_sim.imu_model uses the same anatomy).
+LEVER_ARM_M = 0.27
+
 
 class TiltFilter:
     """Causal accelerometer-only up-vector estimator with motion gating.
@@ -58,9 +105,12 @@ class TiltFilter:
         rate_hz: nominal sample rate, Hz.
         tau_fast_s: low-pass time constant when still, s.
         tau_slow_s: low-pass time constant while moving, s.
-        accel_dev_m_s2: scale σ_dev of ``| |a| - g |`` in the stillness weight, m/s².
-        jerk_m_s3: scale σ_jerk of the jerk in the stillness weight, m/s³.
-        confidence_tau_s: recovery time constant of the confidence after motion, s.
+        accel_dev_m_s2: scale σ_dev of ``| |a| - g |`` in the motion energy, m/s².
+        jerk_m_s3: scale σ_jerk of the jerk over 50 ms in the motion energy, m/s³; ``inf`` (the
+            default) leaves the jerk out: it penalises turning as much as shaking, and turning
+            is exactly when the accelerometer direction must be followed.
+        motion_tau_s: time constant of the motion-energy low-pass, s: brief movements (a bend,
+            standing up) hardly raise it, sustained ones (walking) do.
         rest_confidence: confidence above which a sample counts as "at rest".
         reseed_gap_s: after a longer gap the estimate restarts from the next sample.
     """
@@ -69,11 +119,11 @@ class TiltFilter:
         self,
         rate_hz: float,
         *,
-        tau_fast_s: float = 0.01,
-        tau_slow_s: float = 1.0,
-        accel_dev_m_s2: float = 0.5,
-        jerk_m_s3: float = 15.0,
-        confidence_tau_s: float = 0.5,
+        tau_fast_s: float = ONLINE_PARAMS["tau_fast_s"],
+        tau_slow_s: float = ONLINE_PARAMS["tau_slow_s"],
+        accel_dev_m_s2: float = ONLINE_PARAMS["accel_dev_m_s2"],
+        jerk_m_s3: float = ONLINE_PARAMS["jerk_m_s3"],
+        motion_tau_s: float = ONLINE_PARAMS["motion_tau_s"],
         rest_confidence: float = 0.9,
         reseed_gap_s: float = RESEED_GAP_S,
     ) -> None:
@@ -83,9 +133,12 @@ class TiltFilter:
         period_s = 1.0 / rate_hz
         self._alpha_fast = min(_MAX_ALPHA, 1.0 - math.exp(-period_s / tau_fast_s))
         self._alpha_slow = min(_MAX_ALPHA, 1.0 - math.exp(-period_s / tau_slow_s))
-        self._beta = min(_MAX_ALPHA, 1.0 - math.exp(-period_s / confidence_tau_s))
+        keep = math.exp(-period_s / motion_tau_s)
+        # one-pole low-pass y_k = keep·y_{k-1} + (1-keep)·x_k in lfilter form (b padded to len(a))
+        self._energy_b = np.array([1.0 - keep, 0.0])
+        self._energy_a = np.array([1.0, -keep])
         self._inv_dev = 1.0 / accel_dev_m_s2
-        self._inv_jerk = 1.0 / jerk_m_s3
+        self._inv_jerk = 1.0 / jerk_m_s3  # 0 for inf: no jerk term
         # jerk over a 50 ms baseline: sample-to-sample differences would be dominated by noise
         # (0.02 m/s² at 100 Hz is already ≈ 5 m/s³), a longer baseline keeps motion and not noise
         self._lag = max(1, round(rate_hz * _JERK_BASELINE_S))
@@ -97,45 +150,63 @@ class TiltFilter:
         """Forget everything, as if newly created."""
         self._last_t_s: float | None = None
         self._history: FloatArray | None = None  # the last _lag samples (jerk baseline)
-        # recursion state, columns: filtered acceleration (3, m/s²), confidence low-pass (1)
-        self._y = np.zeros(4)
+        self._energy_z = np.zeros(1)  # state of the motion-energy low-pass
+        # recursion state of the filtered acceleration (3, m/s²)
+        self._y = np.zeros(3)
         self._pos = 0  # index within the current internal chunk
-        self._y_base = np.zeros(4)
-        self._log_decay = np.zeros(4)
-        self._sum = np.zeros(4)
+        self._y_base = np.zeros(3)
+        self._log_decay = np.zeros(1)
+        self._sum = np.zeros(3)
 
     def update(self, block: SampleBlock) -> OrientationBlock:
         """Process the next block; gyroscope data, if any, is ignored."""
-        n = len(block)
+        acc = np.asarray(block.accel_m_s2, dtype=np.float64)
+        return self._update(block.t_s, acc, acc)
+
+    def _update(self, t_s: FloatArray, acc: FloatArray, target: FloatArray) -> OrientationBlock:
+        """Gate on the motion seen in ``acc`` and low-pass ``target`` (``acc`` itself live; the
+        offline estimate passes a lever-arm-compensated copy)."""
+        n = t_s.shape[0]
         if n == 0:
             return OrientationBlock.empty()
-        acc = np.asarray(block.accel_m_s2, dtype=np.float64)
-        t_s = block.t_s
         seeds = np.zeros(n, bool)
-        if self._last_t_s is None or self._history is None:
+        if self._last_t_s is None:
             seeds[0] = True
         else:
             seeds[0] = t_s[0] - self._last_t_s > self.reseed_gap_s
         if n > 1 and float(t_s[-1] - t_s[0]) > self.reseed_gap_s:  # else no step can be a gap
             seeds[1:] = np.diff(t_s) > self.reseed_gap_s
-        jerk = self._jerk(acc, seeds)
         dev = np.abs(np.sqrt(np.einsum("ij,ij->i", acc, acc)) - GRAVITY_M_S2)
-        weight = np.exp(-0.5 * ((dev * self._inv_dev) ** 2 + (jerk * self._inv_jerk) ** 2))
+        energy = (dev * self._inv_dev) ** 2
+        if self._inv_jerk > 0.0:
+            energy += (self._jerk(acc, seeds) * self._inv_jerk) ** 2
+        smooth = self._smooth_energy(energy, seeds)
+        weight = np.exp(-0.5 * smooth)
         alpha = self._alpha_slow + weight * (self._alpha_fast - self._alpha_slow)
-        # one recursion for the acceleration (adaptive α) and the confidence low-pass (fixed β)
-        x = np.empty((n, 4))
-        x[:, :3] = acc
-        x[:, 3] = weight
-        gains = np.empty((n, 4))
-        gains[:, :3] = alpha[:, None]
-        gains[:, 3] = self._beta
-        y = self._filter(x, gains, seeds)
-        confidence = np.minimum(weight, y[:, 3])
+        lp = self._filter(target, alpha, seeds)
+        # confidence drops at once when motion starts (instantaneous energy) and recovers as the
+        # motion energy decays after it stops
+        confidence = np.minimum(np.exp(-0.5 * energy), weight)
         self._last_t_s = float(t_s[-1])
-        lp = y[:, :3]
         norms = np.sqrt(np.einsum("ij,ij->i", lp, lp))
         up = lp / norms[:, None]
         return OrientationBlock(t_s, up, confidence, confidence > self.rest_confidence)
+
+    def _smooth_energy(self, energy: FloatArray, seeds: npt.NDArray[np.bool_]) -> FloatArray:
+        """Motion energy low-passed with carried state; a (re)seed starts it at that sample."""
+        b, a = self._energy_b, self._energy_a
+        if not seeds.any():
+            out, self._energy_z = iir.lfilter(b, a, energy, self._energy_z)
+            return out
+        out = np.empty_like(energy)
+        bounds = [0, *np.flatnonzero(seeds).tolist(), energy.shape[0]]
+        for lo, hi in itertools.pairwise(bounds):
+            if lo == hi:
+                continue
+            if seeds[lo]:
+                self._energy_z = iir.lfilter_zi(b, a) * energy[lo]
+            out[lo:hi], self._energy_z = iir.lfilter(b, a, energy[lo:hi], self._energy_z)
+        return out
 
     def _jerk(self, acc: FloatArray, seeds: npt.NDArray[np.bool_]) -> FloatArray:
         """``|a_k - a_{k-m}| / (m·Δt)``; after a (re)seed the baseline is the seed sample."""
@@ -159,7 +230,7 @@ class TiltFilter:
         return jerk
 
     def _filter(self, x: FloatArray, gains: FloatArray, seeds: npt.NDArray[np.bool_]) -> FloatArray:
-        """``y_k = (1-g_k) y_{k-1} + g_k x_k`` per column, in closed form segment by segment.
+        """``y_k = (1-g_k) y_{k-1} + g_k x_k`` per column of ``x``, in closed form per segment.
 
         Within an internal chunk starting from ``y_base``: ``L_k = Σ log(1-g_j)``,
         ``S_k = Σ g_j x_j e^{-L_j}``, ``y_k = e^{L_k} (y_base + S_k)``. At a seed ``y = x``.
@@ -170,7 +241,8 @@ class TiltFilter:
         if any_seeds:
             gains = gains.copy()
             gains[seeds] = 0.0  # a seed sample starts a chunk with y_base = x, so y = x exactly
-        log_keep = np.log1p(-gains)
+        log_keep = np.log1p(-gains)[:, None]
+        weighted = gains[:, None] * x
         i = 0
         while i < n:
             if seeds[i]:
@@ -178,7 +250,7 @@ class TiltFilter:
                 self._y = x[i].copy()
             if self._pos == 0:
                 self._y_base = self._y.copy()
-                self._log_decay = np.zeros(x.shape[1])
+                self._log_decay = np.zeros(1)
                 self._sum = np.zeros(x.shape[1])
             stop = min(n, i + _CHUNK - self._pos)
             if any_seeds:
@@ -188,7 +260,7 @@ class TiltFilter:
             logs = np.cumsum(np.concatenate((self._log_decay[None, :], log_keep[i:stop])), axis=0)[
                 1:
             ]
-            terms = gains[i:stop] * np.exp(-logs) * x[i:stop]
+            terms = weighted[i:stop] * np.exp(-logs)
             sums = np.cumsum(np.concatenate((self._sum[None, :], terms)), axis=0)[1:]
             seg = np.exp(logs) * (self._y_base + sums)
             out[i:stop] = seg
@@ -200,25 +272,63 @@ class TiltFilter:
         return out
 
 
-def tilt_offline(block: SampleBlock, rate_hz: float, **kwargs: float) -> OrientationBlock:
-    """Non-causal gyro-less estimate: mean of a forward and a backward :class:`TiltFilter` pass.
+def tilt_offline(
+    block: SampleBlock,
+    rate_hz: float,
+    *,
+    lever_arm_m: float = LEVER_ARM_M,
+    params: Mapping[str, float] | None = None,
+) -> OrientationBlock:
+    """Non-causal gyro-less estimate: lever-arm compensation, then gated forward and backward
+    passes averaged.
 
-    The low-pass lag of the two passes has opposite signs, so their mean follows posture
-    changes with little delay; confidence is the smaller of the two.
+    1. The accelerometer on a trunk turning about the hip also feels the tangential acceleration
+       ``α × r`` of its lever arm ``r``; for the inclination angle that reads as
+       ``θ_meas ≈ θ − (r/g)·θ̈``, i.e. ``Θ_meas(ω) = (1 + ω²r/g)·Θ(ω)``. The exact inverse,
+       ``1/(1 + ω²τ²)`` with ``τ = √(r/g)``, is a first-order low-pass run forward and then
+       backward (zero phase): no lag, and it removes the bending error the raw accelerometer has.
+    2. :class:`TiltFilter` passes forward and backward over the compensated signal, gated on the
+       motion of the *raw* accelerometer (walking is averaged out, still and bending pass),
+       averaged so their lags cancel. Confidence is the smaller of the two.
 
     Args:
         block: the recording.
         rate_hz: nominal sample rate, Hz.
-        **kwargs: passed to :class:`TiltFilter`.
+        lever_arm_m: distance from the hip joint to the sensor, m (0 disables step 1).
+        params: :class:`TiltFilter` keyword arguments; None uses :data:`OFFLINE_PARAMS`.
     """
     if len(block) == 0:
         return OrientationBlock.empty()
-    forward = TiltFilter(rate_hz, **kwargs).update(block)
-    t_rev = block.t_s[-1] - block.t_s[::-1]
-    backward = TiltFilter(rate_hz, **kwargs).update(
-        SampleBlock(np.ascontiguousarray(t_rev), np.ascontiguousarray(block.accel_m_s2[::-1]))
+    kwargs = dict(OFFLINE_PARAMS if params is None else params)
+    reseed_gap_s = float(kwargs.get("reseed_gap_s", RESEED_GAP_S))
+    acc = np.ascontiguousarray(block.accel_m_s2, dtype=np.float64)
+    compensated = _lever_arm_inverse(acc, block.t_s, rate_hz, lever_arm_m, reseed_gap_s)
+    forward = TiltFilter(rate_hz, **kwargs)._update(block.t_s, acc, compensated)
+    t_rev = np.ascontiguousarray(block.t_s[-1] - block.t_s[::-1])
+    backward = TiltFilter(rate_hz, **kwargs)._update(
+        t_rev, np.ascontiguousarray(acc[::-1]), np.ascontiguousarray(compensated[::-1])
     )
     up = forward.up_sensor + backward.up_sensor[::-1]
     up /= np.linalg.norm(up, axis=1, keepdims=True)
     confidence = np.minimum(forward.confidence, backward.confidence[::-1])
     return OrientationBlock(block.t_s, up, confidence, forward.rest & backward.rest[::-1])
+
+
+def _lever_arm_inverse(
+    acc: FloatArray, t_s: FloatArray, rate_hz: float, lever_arm_m: float, reseed_gap_s: float
+) -> FloatArray:
+    """Zero-phase ``1/(1 + ω²r/g)``: one-pole low-pass (τ = √(r/g)) forward, then backward, each
+    started in steady state; parts between gaps longer than ``reseed_gap_s`` are independent."""
+    if lever_arm_m <= 0:
+        return acc
+    keep = math.exp(-1.0 / (rate_hz * math.sqrt(lever_arm_m / GRAVITY_M_S2)))
+    b, a = np.array([1.0 - keep, 0.0]), np.array([1.0, -keep])
+    zi = iir.lfilter_zi(b, a)[:, None]
+    out = np.empty_like(acc)
+    cuts = (np.flatnonzero(np.diff(t_s) > reseed_gap_s) + 1).tolist()
+    for lo, hi in itertools.pairwise([0, *cuts, acc.shape[0]]):
+        part = acc[lo:hi]
+        fwd, _ = iir.lfilter(b, a, part, zi * part[0])
+        back, _ = iir.lfilter(b, a, np.ascontiguousarray(fwd[::-1]), zi * fwd[-1])
+        out[lo:hi] = back[::-1]
+    return out
