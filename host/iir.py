@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["LOOP_MAX_SAMPLES", "butter", "lfilter", "lfilter_zi"]
+__all__ = ["LOOP_MAX_SAMPLES", "butter", "lfilter", "lfilter_floats", "lfilter_zi"]
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -167,6 +167,17 @@ def lfilter(
     y = np.array([c[0] for c in columns], dtype=np.float64).T.reshape(x.shape)
     zf = np.array([c[1] for c in columns], dtype=np.float64).T.reshape(zi.shape)
     return y, zf
+
+
+def lfilter_floats(
+    b: list[float], a: list[float], x: list[float], z: list[float]
+) -> tuple[list[float], list[float]]:
+    """:func:`lfilter` of one column in plain floats, for callers that already hold floats.
+
+    Same arithmetic as :func:`lfilter` (any block size); ``a[0]`` must be 1 and ``len(b) ==
+    len(a) == len(z) + 1`` (not checked).
+    """
+    return _loop(b, a, x, z)
 
 
 def _loop(

@@ -76,6 +76,7 @@ _CHUNK = 256
 _MAX_ALPHA = 0.5
 _JERK_BASELINE_S = 0.05
 _NO_INDEX = np.zeros(0, np.intp)
+_SMALL = 16  # live blocks up to this size run in plain floats (_update_small)
 
 # Chosen on simulated desk days with seeds 101-103 (tuning set), reported on seed 11 (the
 # benchmark's day) and 104-105; see the module docstring and bench/bench_fusion.py.
@@ -137,6 +138,7 @@ class TiltFilter:
         # one-pole low-pass y_k = keep·y_{k-1} + (1-keep)·x_k in lfilter form (b padded to len(a))
         self._energy_b = np.array([1.0 - keep, 0.0])
         self._energy_a = np.array([1.0, -keep])
+        self._energy_coeffs = (self._energy_b.tolist(), self._energy_a.tolist())
         self._inv_dev = 1.0 / accel_dev_m_s2
         self._inv_jerk = 1.0 / jerk_m_s3  # 0 for inf: no jerk term
         # jerk over a 50 ms baseline: sample-to-sample differences would be dominated by noise
@@ -150,13 +152,14 @@ class TiltFilter:
         """Forget everything, as if newly created."""
         self._last_t_s: float | None = None
         self._history: FloatArray | None = None  # the last _lag samples (jerk baseline)
-        self._energy_z = np.zeros(1)  # state of the motion-energy low-pass
-        # recursion state of the filtered acceleration (3, m/s²)
-        self._y = np.zeros(3)
+        self._energy_z = [0.0]  # state of the motion-energy low-pass
+        # recursion state of the filtered acceleration (x, y, z, m/s²), as plain floats: live
+        # blocks of a few samples run in plain floats (see _update_small)
+        self._y = [0.0, 0.0, 0.0]
         self._pos = 0  # index within the current internal chunk
-        self._y_base = np.zeros(3)
-        self._log_decay = np.zeros(1)
-        self._sum = np.zeros(3)
+        self._y_base = [0.0, 0.0, 0.0]
+        self._log_decay = 0.0
+        self._sum = [0.0, 0.0, 0.0]
 
     def update(self, block: SampleBlock) -> OrientationBlock:
         """Process the next block; gyroscope data, if any, is ignored."""
@@ -169,15 +172,27 @@ class TiltFilter:
         n = t_s.shape[0]
         if n == 0:
             return OrientationBlock.empty()
+        last_t_s = self._last_t_s
+        spans_no_gap = n == 1 or float(t_s[-1] - t_s[0]) <= self.reseed_gap_s
+        if (
+            n <= _SMALL
+            and spans_no_gap
+            and last_t_s is not None
+            and float(t_s[0]) - last_t_s <= self.reseed_gap_s
+            and self._inv_jerk == 0.0
+        ):
+            return self._update_small(t_s, acc, target)
         seeds = np.zeros(n, bool)
-        if self._last_t_s is None:
+        if last_t_s is None:
             seeds[0] = True
         else:
-            seeds[0] = t_s[0] - self._last_t_s > self.reseed_gap_s
-        if n > 1 and float(t_s[-1] - t_s[0]) > self.reseed_gap_s:  # else no step can be a gap
+            seeds[0] = t_s[0] - last_t_s > self.reseed_gap_s
+        if not spans_no_gap:  # else no step can be a gap
             seeds[1:] = np.diff(t_s) > self.reseed_gap_s
-        dev = np.abs(np.sqrt(np.einsum("ij,ij->i", acc, acc)) - GRAVITY_M_S2)
-        energy = (dev * self._inv_dev) ** 2
+        # written out (not einsum) so that _update_small can repeat the very same operations
+        ax, ay, az = acc[:, 0], acc[:, 1], acc[:, 2]
+        scaled = np.abs(np.sqrt(ax * ax + ay * ay + az * az) - GRAVITY_M_S2) * self._inv_dev
+        energy = scaled * scaled
         if self._inv_jerk > 0.0:
             energy += (self._jerk(acc, seeds) * self._inv_jerk) ** 2
         smooth = self._smooth_energy(energy, seeds)
@@ -188,15 +203,90 @@ class TiltFilter:
         # motion energy decays after it stops
         confidence = np.minimum(np.exp(-0.5 * energy), weight)
         self._last_t_s = float(t_s[-1])
-        norms = np.sqrt(np.einsum("ij,ij->i", lp, lp))
+        lx, ly, lz = lp[:, 0], lp[:, 1], lp[:, 2]
+        norms = np.sqrt(lx * lx + ly * ly + lz * lz)
         up = lp / norms[:, None]
+        return OrientationBlock(t_s, up, confidence, confidence > self.rest_confidence)
+
+    def _update_small(
+        self, t_s: FloatArray, acc: FloatArray, target: FloatArray
+    ) -> OrientationBlock:
+        """:meth:`_update` for a live block without gaps or jerk term, in plain floats.
+
+        Every operation is the one the vectorised path performs, in the same order (IEEE
+        arithmetic is exact to repeat); the transcendental functions still run in numpy, whose
+        implementations may differ from libm's, so the output is bit-identical to a batch run.
+        """
+        n = t_s.shape[0]
+        g, inv_dev = GRAVITY_M_S2, self._inv_dev
+        energy: list[float] = []
+        for ax, ay, az in acc.tolist():
+            scaled = abs(math.sqrt(ax * ax + ay * ay + az * az) - g) * inv_dev
+            energy.append(scaled * scaled)
+        smooth, self._energy_z = iir.lfilter_floats(
+            self._energy_coeffs[0], self._energy_coeffs[1], energy, self._energy_z
+        )
+        # one numpy call for exp(-½ ē) (the weight) and exp(-½ e) (the confidence's other half)
+        halves = np.exp([v * -0.5 for v in smooth + energy]).tolist()
+        weight, instant = halves[:n], halves[n:]
+        fast, slow = self._alpha_fast, self._alpha_slow
+        alpha = [slow + w * (fast - slow) for w in weight]
+        log_keep = np.log1p([-a for a in alpha]).tolist()
+        rows = acc.tolist() if target is acc else target.tolist()
+        y0, y1, y2 = self._y
+        flat: list[float] = []
+        i = 0
+        while i < n:
+            if self._pos == 0:
+                self._y_base = [y0, y1, y2]
+                self._log_decay = 0.0
+                self._sum = [0.0, 0.0, 0.0]
+            stop = min(n, i + _CHUNK - self._pos)
+            logs: list[float] = []
+            decay = self._log_decay
+            for k in range(i, stop):
+                decay = decay + log_keep[k]
+                logs.append(decay)
+            m = stop - i
+            # exp(L) and exp(-L) in one call
+            both = np.exp(logs + [-v for v in logs]).tolist()
+            s0, s1, s2 = self._sum
+            b0, b1, b2 = self._y_base
+            for j in range(m):
+                a = alpha[i + j]
+                x0, x1, x2 = rows[i + j]
+                e_inv = both[m + j]
+                s0 = s0 + (a * x0) * e_inv
+                s1 = s1 + (a * x1) * e_inv
+                s2 = s2 + (a * x2) * e_inv
+                e = both[j]
+                y0 = e * (b0 + s0)
+                y1 = e * (b1 + s1)
+                y2 = e * (b2 + s2)
+                norm = math.sqrt(y0 * y0 + y1 * y1 + y2 * y2)
+                if norm == 0.0:  # all-zero readings: numpy's 0/0 is NaN, Python's raises
+                    flat.extend((math.nan, math.nan, math.nan))
+                else:
+                    flat.extend((y0 / norm, y1 / norm, y2 / norm))
+            self._log_decay = decay
+            self._sum = [s0, s1, s2]
+            self._pos = (self._pos + m) % _CHUNK
+            i = stop
+        self._y = [y0, y1, y2]
+        self._last_t_s = float(t_s[-1])
+        # np.minimum: NaN if either is NaN
+        conf = [c if c < w or c != c else w for c, w in zip(instant, weight, strict=True)]
+        confidence = np.array(conf, dtype=np.float64)
+        up = np.array(flat, dtype=np.float64).reshape(n, 3)
         return OrientationBlock(t_s, up, confidence, confidence > self.rest_confidence)
 
     def _smooth_energy(self, energy: FloatArray, seeds: npt.NDArray[np.bool_]) -> FloatArray:
         """Motion energy low-passed with carried state; a (re)seed starts it at that sample."""
         b, a = self._energy_b, self._energy_a
+        z = np.array(self._energy_z)
         if not seeds.any():
-            out, self._energy_z = iir.lfilter(b, a, energy, self._energy_z)
+            out, z = iir.lfilter(b, a, energy, z)
+            self._energy_z = z.tolist()
             return out
         out = np.empty_like(energy)
         bounds = [0, *np.flatnonzero(seeds).tolist(), energy.shape[0]]
@@ -204,8 +294,9 @@ class TiltFilter:
             if lo == hi:
                 continue
             if seeds[lo]:
-                self._energy_z = iir.lfilter_zi(b, a) * energy[lo]
-            out[lo:hi], self._energy_z = iir.lfilter(b, a, energy[lo:hi], self._energy_z)
+                z = iir.lfilter_zi(b, a) * energy[lo]
+            out[lo:hi], z = iir.lfilter(b, a, energy[lo:hi], z)
+        self._energy_z = z.tolist()
         return out
 
     def _jerk(self, acc: FloatArray, seeds: npt.NDArray[np.bool_]) -> FloatArray:
@@ -247,26 +338,24 @@ class TiltFilter:
         while i < n:
             if seeds[i]:
                 self._pos = 0
-                self._y = x[i].copy()
+                self._y = x[i].tolist()
             if self._pos == 0:
-                self._y_base = self._y.copy()
-                self._log_decay = np.zeros(1)
-                self._sum = np.zeros(x.shape[1])
+                self._y_base = list(self._y)
+                self._log_decay = 0.0
+                self._sum = [0.0] * x.shape[1]
             stop = min(n, i + _CHUNK - self._pos)
             if any_seeds:
                 later_seeds = np.flatnonzero(seeds[i + 1 : stop])
                 if later_seeds.size:
                     stop = i + 1 + int(later_seeds[0])
-            logs = np.cumsum(np.concatenate((self._log_decay[None, :], log_keep[i:stop])), axis=0)[
-                1:
-            ]
+            logs = np.cumsum(np.concatenate(([[self._log_decay]], log_keep[i:stop])), axis=0)[1:]
             terms = weighted[i:stop] * np.exp(-logs)
-            sums = np.cumsum(np.concatenate((self._sum[None, :], terms)), axis=0)[1:]
-            seg = np.exp(logs) * (self._y_base + sums)
+            sums = np.cumsum(np.concatenate(([self._sum], terms)), axis=0)[1:]
+            seg = np.exp(logs) * (np.array(self._y_base) + sums)
             out[i:stop] = seg
-            self._log_decay = logs[-1].copy()
-            self._sum = sums[-1].copy()
-            self._y = seg[-1].copy()
+            self._log_decay = float(logs[-1, 0])
+            self._sum = sums[-1].tolist()
+            self._y = seg[-1].tolist()
             self._pos = (self._pos + stop - i) % _CHUNK
             i = stop
         return out

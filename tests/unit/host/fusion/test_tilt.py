@@ -164,3 +164,30 @@ def test_offline_is_split_at_long_gaps() -> None:
     # the smoother does not blur the posture before the gap into the one after it
     assert _angle_deg(out.up_sensor[295:300], np.tile(up_a, (5, 1))).max() < 1.0
     assert _angle_deg(out.up_sensor[300:305], np.tile(up_b, (5, 1))).max() < 1.0
+
+
+def test_live_sized_blocks_equal_one_batch_across_gaps_and_internal_chunks(day) -> None:  # type: ignore[no-untyped-def]
+    """Blocks of 1-20 samples take the plain-float path (gaps and 256-sample internal chunk
+    boundaries fall inside and between them); the output must still equal one batch bit for bit."""
+    block = day.samples.slice(0, 6000)
+    t = block.t_s.copy()
+    t[2500:] += 0.3  # a short gap (no re-seed)
+    t[4000:] += 2.0  # a long gap: re-seeds the filter
+    acc = block.accel_m_s2.copy()
+    acc[4000:4030] = 0.0  # all-zero readings right after the re-seed: no direction (NaN), no crash
+    stream = SampleBlock(t, acc)
+    with np.errstate(invalid="ignore"):
+        batch = TiltFilter(RATE_HZ).update(stream)
+        rng = np.random.default_rng(11)
+        filt = TiltFilter(RATE_HZ)
+        parts, i = [], 0
+        while i < len(stream):
+            size = int(rng.integers(1, 21))
+            parts.append(filt.update(stream.slice(i, i + size)))
+            i += size
+    chunked = OrientationBlock.concatenate(parts)
+    assert np.array_equal(chunked.up_sensor, batch.up_sensor, equal_nan=True)
+    assert np.array_equal(chunked.confidence, batch.confidence, equal_nan=True)
+    assert np.array_equal(chunked.rest, batch.rest)
+    assert np.isnan(batch.up_sensor[4000:4030]).all()
+    assert np.isfinite(batch.up_sensor[4030:]).all()
