@@ -6,9 +6,14 @@ progress to the GUI through queued signals.
 On the engine thread it turns each posture block into body-frame up vectors (as
 :class:`host.exercise.live.Feeder` does), feeds the pure :class:`~host.exercise.coach.Coach` and
 emits an immutable :class:`CoachView` (at most ~15 per second, or at once when the coach speaks)
-through a QObject living in the GUI thread, so Qt queues it. The GUI never touches the coach
-while it is attached; the final :meth:`Coach.finish` also runs on the engine thread, in the call
-that detaches the listener, and its result comes back as a queued call result.
+through a QObject living in the GUI thread, so Qt queues it.
+
+Ending is synchronous and thread-safe: :meth:`CoachListener.finish` takes the listener's lock
+(held by the engine thread only while it feeds one block), marks the listener finished so later
+blocks are ignored, and closes the coach. So Stop, a disconnect, a new device or closing the
+window all get the done sets at once, whether the engine is running, winding down or gone; the
+listener is then removed from the engine's list on the engine's own loop (the GUI thread never
+mutates engine objects).
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from typing import Any
 import numpy as np
 from PyQt6.QtCore import QObject, pyqtSignal
 
-from host.engine import EngineListener, LiveUpdate
+from host.engine import EngineListener, EngineThread, LiveUpdate
 from host.exercise.coach import Coach, CoachResult, Feedback, ScoredRep
 from host.exercise.counting import Hold
 from host.exercise.library import ExerciseSpec
@@ -105,6 +110,9 @@ class CoachListener(EngineListener):
         clock: Any = time.monotonic,
     ) -> None:
         self.coach = coach
+        # Held by the engine thread while it feeds a block, and by finish() from any thread.
+        self._lock = threading.Lock()
+        self._result: CoachResult | None = None
         self._emit = emit
         self._clock = clock
         self._last_emit = -math.inf
@@ -119,8 +127,23 @@ class CoachListener(EngineListener):
         self.done = threading.Event()
 
     def on_update(self, update: LiveUpdate) -> None:
-        if self.done.is_set():
-            return
+        with self._lock:
+            if self._result is None and not self.done.is_set():
+                self._feed(update)
+
+    def finish(self) -> CoachResult:
+        """Stop coaching and return the session (any thread; later calls return the same).
+
+        Waits for a block being fed on the engine thread; blocks arriving afterwards are
+        ignored, so the result is final even if the engine still runs.
+        """
+        with self._lock:
+            if self._result is None:
+                self.done.set()
+                self._result = self.coach.finish()
+            return self._result
+
+    def _feed(self, update: LiveUpdate) -> None:
         p = update.posture
         ok = np.isfinite(p.flexion_deg) & np.isfinite(p.lateral_deg)
         if not np.any(ok):
@@ -189,12 +212,15 @@ class GuidedRun(QObject):
     """One guided exercise on the running :class:`LiveSession` (GUI thread).
 
     Signals:
-        progress(CoachView): the coach's state and new feedback lines (queued from the engine).
-        finished(CoachResult): the exercise ended (done, stopped, or the engine went away).
+        progress(CoachView): the coach's state and new feedback lines (from the engine, queued;
+            never after ``finished``).
+        finished(CoachResult): the exercise ended (done, stopped, or the engine went away);
+            emitted once, synchronously from :meth:`stop`.
     """
 
     progress = pyqtSignal(object)
     finished = pyqtSignal(object)
+    _viewed = pyqtSignal(object)  # from the engine thread (queued): checked, then `progress`
 
     def __init__(
         self,
@@ -210,11 +236,11 @@ class GuidedRun(QObject):
         self.session = session
         self.spec = spec
         self.coach = Coach(spec, sets=sets, reps=reps, hold_s=hold_s)
-        self.listener = CoachListener(self.coach, self.progress.emit)
+        self.listener = CoachListener(self.coach, self._viewed.emit)
         self.running = False
         self.result: CoachResult | None = None
-        self._stopping = False
-        self.progress.connect(self._on_progress)
+        self._thread: EngineThread | None = None  # the engine the coach was attached to
+        self._viewed.connect(self._on_view)
 
     def start(self) -> bool:
         """Attach the coach to the running engine; False when no engine runs."""
@@ -229,56 +255,45 @@ class GuidedRun(QObject):
 
         if not self.session.call(attach, on_done=self._attached):
             return False
+        self._thread = thread
         self.running = True
         return True
 
     def _attached(self, _result: object, error: BaseException | None) -> None:
         if error is not None:  # the engine ended before the coach could join it
-            self._end(self.coach.finish())
+            self._end(self.listener.finish())
 
     def stop(self) -> None:
-        """End the exercise: detach the coach on the engine thread and close its open set."""
-        if not self.running or self._stopping:
+        """End the exercise now with what was counted (done sets and the open one).
+
+        The coach is finished here (thread-safe, see :meth:`CoachListener.finish`), so the
+        result does not depend on the engine answering; the listener is then removed on the
+        engine's loop if that engine still runs.
+        """
+        if not self.running:
             return
-        self._stopping = True
-        thread = self.session.engine_thread
-        listener = self.listener
-        coach = self.coach
-        if thread is None:  # the engine is gone: nobody feeds the coach any more
-            self._end(coach.finish())
-            return
-        engine = thread.engine
+        result = self.listener.finish()
+        thread = self._thread
+        if thread is not None:  # the engine it joined, even if a new device runs by now
+            engine, listener = thread.engine, self.listener
 
-        async def detach() -> CoachResult:
-            if listener in engine.listeners:
-                engine.listeners.remove(listener)
-            return coach.finish()
+            async def detach() -> None:
+                if listener in engine.listeners:
+                    engine.listeners.remove(listener)
 
-        def detached(result: object, error: BaseException | None) -> None:
-            if isinstance(result, CoachResult):
-                self._end(result)
-            else:  # the engine stopped first; its thread no longer runs the listener
-                self._end(coach.finish())
-
-        if not self.session.call(detach, on_done=detached):
-            self._end(coach.finish())
+            # The future always ends; an engine that has stopped never reads its list again.
+            thread.submit(detach)
+        self._end(result)
 
     def engine_gone(self) -> None:
-        """The engine stops or stopped (disconnect, link error): end with what was counted.
+        """The engine stops or stopped (disconnect, link error, new device, quit): end with
+        what was counted (:meth:`stop`)."""
+        self.stop()
 
-        While the engine still runs, the coach is detached on its thread (:meth:`stop`);
-        otherwise nothing feeds the coach any more and it is finished here.
-        """
-        if not self.running or self._stopping:
+    def _on_view(self, view: CoachView) -> None:
+        if not self.running:  # fed before the end, delivered after it: the result stands
             return
-        if self.session.running:
-            self.stop()
-            return
-        self._stopping = True
-        self.listener.done.set()
-        self._end(self.coach.finish())
-
-    def _on_progress(self, view: CoachView) -> None:
+        self.progress.emit(view)
         if view.phase == "done":
             self.stop()
 

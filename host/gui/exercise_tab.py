@@ -169,6 +169,8 @@ class ExerciseTab(QWidget):
         self.last_result: CoachResult | None = None
         self.last_session_id: int | None = None
         self._pain_before: int | None = None
+        self._run_device = ""
+        self._run_calibration: Calibration | None = None
         self._started_at: dt.datetime | None = None
         self._due: list[Due] = []
         layout = QVBoxLayout(self)
@@ -364,8 +366,16 @@ class ExerciseTab(QWidget):
         return True
 
     def _begin(self, spec: ExerciseSpec, pain_before: int | None) -> None:
+        # The pain question may have been open a while: the sensor may be gone, or another
+        # (uncalibrated) device connected meanwhile.
         if self.session is None or not self.session.running:
             self.message_label.setText("The sensor disconnected; connect and start again.")
+            return
+        if self.calibration is None:
+            self.message_label.setText(
+                "Calibrate first: the coach measures from your calibrated upright posture."
+            )
+            self.calibrate_button.setVisible(True)
             return
         sets, reps, hold_s = self._prescription(spec)
         run = GuidedRun(self.session, spec, sets=sets, reps=reps, hold_s=hold_s, parent=self)
@@ -374,7 +384,13 @@ class ExerciseTab(QWidget):
         if not run.start():
             self.message_label.setText("The sensor disconnected; connect and start again.")
             return
+        if self.run is not None:
+            self.run.deleteLater()  # the previous run's coach and listener
         self.run = run
+        # Stored with the session: the device and calibration the exercise ran on, even if
+        # the window has moved on to another device by the time it ends.
+        self._run_device = self.device or "unknown"
+        self._run_calibration = self.calibration
         self._pain_before = pain_before
         self._started_at = dt.datetime.now(dt.UTC).astimezone()
         self.last_view = None
@@ -449,13 +465,13 @@ class ExerciseTab(QWidget):
             self.refresh()
 
     def _store(self, result: CoachResult) -> int | None:
-        cal = self.calibration.to_dict() if self.calibration is not None else None
+        cal = self._run_calibration.to_dict() if self._run_calibration is not None else None
         try:
             with SessionStore.open(self.db_path) as store:
                 sid = record_exercise(
                     store,
                     result,
-                    device=self.device or "unknown",
+                    device=self._run_device,
                     started_at=self._started_at,
                     calibration=cal,
                     pain_before=self._pain_before,

@@ -110,6 +110,8 @@ class MainWindow(QMainWindow):
         self._paused = False
         self._pause_until_t_s = 0.0
         self._exercising = False
+        self._exercise_paused = False  # the exercise (not the wearer) paused the engine
+        self._exercise_engine: object | None = None  # the engine it paused
         self._plotted_any = False
         self._today = _local_today()
         self._today_baseline: dict[int, float] = {}
@@ -263,6 +265,11 @@ class MainWindow(QMainWindow):
         self._today_baseline = recorded_zone_seconds(self.settings.database_path(), self._today)
         self._on_link(LinkEvent(LinkState.CONNECTING, device))
         self.exercise.engine_stopped()  # an exercise on the previous engine ends here
+        # A new engine starts with alerts on: a pause or snooze of the previous one is gone.
+        self._paused = False
+        self._snooze_until_t_s = None
+        self.pause_button.setText("Pause alerts")
+        self._last_t_s = 0.0
         self.session.start(config)
         self.exercise.set_device(device)
         self.exercise.set_calibration(calibration)
@@ -443,20 +450,46 @@ class MainWindow(QMainWindow):
 
     def _exercise_started(self) -> None:
         """No slouch alerts during an exercise set: bending is the exercise (the CLI's engine
-        has no alert sink and no haptics either)."""
+        has no alert sink and no haptics either).
+
+        The wearer's own pause already silences the engine and is left alone; otherwise the
+        exercise pauses it (a snooze running meanwhile is kept in :attr:`_snooze_until_t_s`
+        and restored by :meth:`_exercise_ended`).
+        """
         self._exercising = True
         self.banner.hide()
         self.pause_button.setEnabled(False)  # the exercise owns the pause until it ends
-        if self.session.running and not self._paused:
-            self.session.call(self.session_engine().pause)
+        self._exercise_engine = self.session.engine_thread
+        self._exercise_paused = (
+            self.session.running
+            and not self._paused
+            and self.session.call(self.session_engine().pause)
+        )
         self._update_alert_state(None)
 
     def _exercise_ended(self, _session_id: object) -> None:
+        """Give back the alert state from before the exercise: a pause the wearer had set
+        stays; a snooze that has not run out goes on until its original end; otherwise alerts
+        are on again."""
         self._exercising = False
         self.pause_button.setEnabled(True)
-        if self.session.running and not self._paused:
-            self.session.call(self.session_engine().resume)
-            self._snooze_until_t_s = None  # resume ends a snooze too
+        paused_by_us, self._exercise_paused = self._exercise_paused, False
+        engine_thread, self._exercise_engine = self._exercise_engine, None
+        if self._snooze_until_t_s is not None and self._last_t_s >= self._snooze_until_t_s:
+            self._snooze_until_t_s = None  # ran out during the exercise
+        same_engine = self.session.running and self.session.engine_thread is engine_thread
+        if paused_by_us and same_engine:
+            engine = self.session_engine()
+            snooze_left_s = (
+                None if self._snooze_until_t_s is None else self._snooze_until_t_s - self._last_t_s
+            )
+
+            async def restore() -> None:  # on the engine's loop: one step, no alert in between
+                await engine.resume()  # ends our pause, and a snooze with it...
+                if snooze_left_s is not None:
+                    await engine.snooze(snooze_left_s)  # ...which is given back
+
+            self.session.call(restore)
         self._update_alert_state(None)
 
     def _on_record_toggled(self, on: bool) -> None:
@@ -527,12 +560,13 @@ class MainWindow(QMainWindow):
                 logger.warning("cannot save settings: %s", exc)
 
     def closeEvent(self, event: QCloseEvent | None) -> None:  # noqa: N802  # Qt override
+        # An exercise still running is stored with what was counted (no pain question while
+        # quitting), before the engine goes.
+        self.exercise.ask_pain = False
+        self.exercise.engine_stopped()
         self.bridge.stop()
         self.reminder.stop()
         self.session.shutdown()  # bounded wait: the recording and the link close properly
-        # An exercise still running keeps what was counted (no pain question while quitting).
-        self.exercise.ask_pain = False
-        self.exercise.engine_stopped()
         super().closeEvent(event)
 
 

@@ -70,3 +70,37 @@ def test_hold_exercise_views_follow_the_coach() -> None:
     lines = [line.text for v in views for line in v.lines]
     assert lines.count("hold") == len(holds)
     assert "done: well done!" in lines
+
+
+def test_finish_from_another_thread_waits_for_the_block_being_fed() -> None:
+    """The GUI thread may end the coaching while the engine thread is inside a block (Stop,
+    a new device, quitting): finish() waits for that block, and later blocks are ignored, so
+    the coach is never used by two threads at once and the result is final."""
+    import threading
+
+    updates = _updates("ex_hamstring_stretch", 1)
+    inside, release = threading.Event(), threading.Event()
+    fed: list[int] = []
+
+    def emit(_view: CoachView) -> None:  # called by on_update, inside the block
+        inside.set()
+        release.wait(5.0)
+
+    listener = CoachListener(Coach(get_exercise("hamstring_stretch")), emit)
+    engine = threading.Thread(target=lambda: (listener.on_update(updates[0]), fed.append(1)))  # type: ignore[arg-type,func-returns-value]
+    engine.start()
+    assert inside.wait(5.0)
+    finishing = threading.Thread(target=listener.finish)
+    finishing.start()
+    finishing.join(0.2)
+    assert finishing.is_alive(), "finish() ran while the engine thread was feeding the coach"
+    release.set()
+    engine.join(5.0)
+    finishing.join(5.0)
+    assert fed == [1]
+    assert not finishing.is_alive()
+    result = listener.finish()
+    assert listener.finish() is result  # once, whoever asks
+    samples = listener.samples
+    listener.on_update(updates[1])  # type: ignore[arg-type]  # a block after the end
+    assert listener.samples == samples
