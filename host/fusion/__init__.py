@@ -2,7 +2,8 @@
 
 ``create_filter`` gives the causal filter the live pipeline uses (VQF 6D with a gyroscope, the
 motion-gated tilt filter without); ``estimate_offline`` re-processes a whole recording
-non-causally (offlineVQF, or a forward-backward tilt filter without gyroscope).
+non-causally (offlineVQF, or without gyroscope a zero-phase lever-arm compensation followed by
+forward and backward tilt-filter passes).
 """
 
 from __future__ import annotations
