@@ -40,12 +40,13 @@ from host.gui.exercise_tab import ExerciseTab
 from host.gui.history import HistoryTab
 from host.gui.notify import DesktopNotifier, Notifier, write_chime
 from host.gui.plots import FlexionPlot
+from host.gui.reminders import STATE_NAME as REMINDER_STATE_NAME
 from host.gui.reminders import ExerciseReminder
 from host.gui.session import EngineFactory, LiveSession, alert_config_from_settings
 from host.gui.widgets import AlertBanner, PostureIndicator, ZoneTimes, format_duration
 from host.gui.zones import ACTIVITY_LABELS, ZONE_STYLES, zone_bands, zone_style
 from host.protocol import StatusMessage
-from host.settings import Settings, save_settings
+from host.settings import Settings, default_settings_path, save_settings
 from host.transports.base import DeviceInfo, LinkEvent, LinkState
 
 __all__ = ["MainWindow"]
@@ -125,9 +126,13 @@ class MainWindow(QMainWindow):
                 sound_file = None
             notifier = DesktopNotifier(self, sound_file=sound_file)
         self.notifier: Notifier = notifier
+        # "once a day" across restarts: a small state file next to the settings (not written
+        # when settings are not persisted, e.g. in tests)
+        state_dir = (settings_path or default_settings_path()).parent
         self.reminder = ExerciseReminder(
             notifier,
             self.settings.database_path(),
+            state_path=state_dir / REMINDER_STATE_NAME if persist else None,
             quiet=lambda now: self.settings.in_quiet_hours(now.hour * 60 + now.minute),
             sound=self.settings.sound,
             tray=self.settings.tray,

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import stat
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,7 @@ from host.exercise.coach import CoachResult, SetResult
 from host.exercise.counting import Hold
 from host.exercise.program import save_program
 from host.exercise.records import record_exercise
-from host.gui.reminders import ExerciseReminder
+from host.gui.reminders import STATE_NAME, ExerciseReminder, load_last_reminded
 from host.recording.store import SessionStore
 
 PROGRAM = """\
@@ -128,3 +129,68 @@ def test_no_reminder_key_no_reminder(tmp_path: Path) -> None:
     )
     assert reminder.check() is None
     assert notifier.calls == []
+
+
+def test_once_a_day_survives_a_restart(setup: tuple[Path, Path], tmp_path: Path) -> None:
+    db, program = setup
+    state = tmp_path / "config" / "posture-companion" / STATE_NAME
+    notifier = Recorder()
+    first = ExerciseReminder(notifier, db, program, state_path=state, clock=Clock(_at(3, 18, 0)))
+    assert first.check() is not None
+    assert stat.S_IMODE(state.stat().st_mode) == 0o600  # the user's habits: theirs only
+    assert stat.S_IMODE(state.parent.stat().st_mode) == 0o700
+    # the dashboard restarted the same evening: no second reminder
+    again = ExerciseReminder(notifier, db, program, state_path=state, clock=Clock(_at(3, 21, 0)))
+    assert again.last_reminded == _at(3, 0).date()
+    assert again.check() is None
+    assert len(notifier.calls) == 1
+    # the next day it comes again
+    assert ExerciseReminder(
+        notifier, db, program, state_path=state, clock=Clock(_at(4, 18, 30))
+    ).check() == ("Still due today: bird_dog (1 x 1)")
+    assert len(notifier.calls) == 2
+
+
+@pytest.mark.parametrize("content", [b"{not json", b'{"last_reminded": "yesterday"}', b"\xff\xfe"])
+def test_an_unreadable_state_file_only_means_not_reminded_yet(
+    setup: tuple[Path, Path], tmp_path: Path, content: bytes, caplog: pytest.LogCaptureFixture
+) -> None:
+    db, program = setup
+    state = tmp_path / STATE_NAME
+    state.write_bytes(content)
+    notifier = Recorder()
+    reminder = ExerciseReminder(notifier, db, program, state_path=state, clock=Clock(_at(3, 18)))
+    assert str(state) in caplog.text
+    assert reminder.check() is not None
+    assert load_last_reminded(state) == _at(3, 0).date()  # and it is written afresh
+
+
+def test_a_state_file_that_cannot_be_written_keeps_the_day_in_memory(
+    setup: tuple[Path, Path], tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    db, program = setup
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    state = blocker / STATE_NAME  # its folder is a file
+    notifier = Recorder()
+    clock = Clock(_at(3, 18))
+    reminder = ExerciseReminder(notifier, db, program, state_path=state, clock=clock)
+    assert reminder.check() is not None
+    assert "cannot store the reminder day" in caplog.text
+    clock.now = _at(3, 19)
+    assert reminder.check() is None
+
+
+def test_the_dashboard_keeps_the_state_next_to_its_settings(qtbot: QtBot, tmp_path: Path) -> None:
+    from host.gui.main_window import MainWindow
+    from host.settings import Settings
+
+    settings = Settings(db_path=str(tmp_path / "db.sqlite3"))
+    win = MainWindow(settings, tmp_path / "cfg" / "settings.toml", notifier=Recorder())
+    qtbot.addWidget(win)
+    assert win.reminder.state_path == tmp_path / "cfg" / STATE_NAME
+    win.close()
+    quiet = MainWindow(settings, tmp_path / "s.toml", notifier=Recorder(), persist=False)
+    qtbot.addWidget(quiet)
+    assert quiet.reminder.state_path is None  # tests and --screenshot runs write nothing
+    quiet.close()
