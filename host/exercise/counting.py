@@ -14,7 +14,20 @@ left the position, e.g. sat back on the heels to rest); the rest are counted rep
 
 **Holds** (:class:`HoldDetector`) are displacements of at least half the design shift, kept for
 at least ``min_hold_s``. A hold's time runs from the end of the move into position to the start
-of the move out (:func:`held_time`).
+of the move out (:func:`hold_bounds`). The shift of a balance or bird-dog hold (5–8°) is not
+much larger than postural sway, and sway goes on through the moves, so neither a threshold
+crossing nor the move's middle alone places them well. Each move is instead fitted whole with a
+minimum-jerk profile (Flash & Hogan 1985) of free start and length, by least squares after
+*whitening* the sway: the signal (the displacement along the hold's direction, pitch and lateral
+combined) is averaged to 10 Hz and differenced, which removes the unknown baseline and
+emphasises the move (much faster than sway) over slow drift, and an AR(2) filter estimated from
+the sway-only stretches around the hold (before the move in, the middle of the hold, after the
+move out if the samples reach that far) flattens what colour the wearer's differenced sway has
+left: generalised least squares with the wearer's own sway spectrum (a detector pools it over
+its holds). The detector keeps the seconds before a hold so that the move in is seen whole; the
+hold is reported, as before, a second after the wearer left it. What remains is physical: sway
+that carries on in the direction of a move (≈1–1.5°/s right at its end or start) is, to one
+trunk sensor, part of that move.
 """
 
 from __future__ import annotations
@@ -32,13 +45,16 @@ __all__ = [
     "Rep",
     "RepConfig",
     "RepCounter",
+    "SwayModel",
     "excursion_bounds",
     "held_time",
+    "hold_bounds",
 ]
 
 FloatArray = npt.NDArray[np.float64]
 
 _HOLD_DEBOUNCE_S = 1.0
+HOLD_PRE_S = 8.0  # history kept before a hold: the move in and the sway before it
 _MINJERK_PEAK = 1.875  # peak speed of a min-jerk move × its length / amplitude
 
 
@@ -180,6 +196,167 @@ def excursion_bounds(t_s: FloatArray, level: FloatArray) -> tuple[float, float]:
     """(start s, end s) of a whole excursion: the beginning of its rise, the end of its fall."""
     _, rise0, _, fall0, fall_s = _moves(t_s, level)
     return rise0, fall0 + fall_s
+
+
+# Hold timing: whole-move min-jerk fits after whitening the sway (see the module docstring).
+_FIT_RATE_HZ = 10.0
+_FIT_MARGIN_S = 1.0  # sway-only samples on each side of a move in its fit
+_MOVE_GRID_S = np.arange(0.5, 4.5 + 1e-9, 0.05)  # candidate move lengths
+_CENTRE_GRID_S = np.arange(-0.8, 0.8 + 1e-9, 0.01)  # candidate middles around the 50 % crossing
+_SWAY_GUARD_S = 3.0  # sway statistics come from samples this far from a move's 50 % crossing
+_AR_ORDER = 2
+
+
+def _resample(t_s: FloatArray, x: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """Means over cells of 1/10 s (or the native spacing, if coarser); empty cells interpolated."""
+    span = float(t_s[-1] - t_s[0])
+    native = (t_s.size - 1) / span if span > 0 else 0.0
+    rate = min(_FIT_RATE_HZ, native)
+    if rate <= 0:
+        return t_s.copy(), x.copy()
+    cell = np.floor((t_s - t_s[0]) * rate + 1e-9).astype(np.int64)
+    n = int(cell[-1]) + 1
+    count = np.bincount(cell, minlength=n).astype(np.float64)
+    full = count > 0
+    tc = np.bincount(cell, weights=t_s, minlength=n)[full] / count[full]
+    xc = np.bincount(cell, weights=x, minlength=n)[full] / count[full]
+    grid = np.flatnonzero(full)
+    every = np.arange(n)
+    return np.interp(every, grid, tc), np.interp(every, grid, xc)
+
+
+def _whiten(y: FloatArray, ar: FloatArray) -> FloatArray:
+    """Apply the FIR 1 − Σ a_k z^−k along axis 0 (the first len(ar) samples are dropped)."""
+    p = ar.size
+    out = y[p:].copy()
+    for k in range(1, p + 1):
+        out -= ar[k - 1] * y[p - k : y.shape[0] - k]
+    return out
+
+
+@dataclass(slots=True)
+class SwayModel:
+    """Least-squares moments of an AR(2) model of the differenced 10 Hz sway, poolable.
+
+    A hold adds the sway-only stretches around it (:meth:`add`); a detector pools its holds, so
+    that the whitening of later holds rests on more of the wearer's sway than one hold shows.
+    """
+
+    xtx: FloatArray = field(default_factory=lambda: np.zeros((_AR_ORDER, _AR_ORDER)))
+    xty: FloatArray = field(default_factory=lambda: np.zeros(_AR_ORDER))
+    n: int = 0
+
+    def add(self, t_s: FloatArray, x: FloatArray, rise_s: float, fall_s: float) -> None:
+        """Add the stretches of a resampled hold away from both moves (before, middle, after)."""
+        stretches = (
+            t_s < rise_s - _SWAY_GUARD_S,
+            (t_s > rise_s + _SWAY_GUARD_S) & (t_s < fall_s - _SWAY_GUARD_S),
+            t_s > fall_s + _SWAY_GUARD_S,
+        )
+        p = _AR_ORDER
+        for inside in stretches:
+            y = np.diff(x[inside])  # each stretch is contiguous
+            if y.size <= p + 5:
+                continue
+            y = y - np.mean(y)
+            lagged = np.stack([y[p - k : y.size - k] for k in range(1, p + 1)], axis=1)
+            self.xtx = self.xtx + lagged.T @ lagged
+            self.xty = self.xty + lagged.T @ y[p:]
+            self.n += y.size - p
+
+    def coefficients(self) -> FloatArray:
+        """AR coefficients (empty, no whitening, below 20 samples or when singular)."""
+        if self.n < 20 or abs(float(np.linalg.det(self.xtx))) < 1e-18:
+            return np.zeros(0)
+        coef: FloatArray = np.asarray(np.linalg.solve(self.xtx, self.xty), dtype=np.float64)
+        return coef
+
+
+def _fit_transition(
+    t_s: FloatArray, x: FloatArray, mid_s: float, ar: FloatArray
+) -> tuple[float, float] | None:
+    """(start s, length s) of the min-jerk move from 0 up to 1·A (A free) whose 50 % crossing
+    was seen at ``mid_s``, fitted to the differenced, whitened samples around it.
+
+    For every candidate length T and middle c, the model A·mj((t − c + T/2)/T) is differenced
+    and whitened like the data, the best amplitude follows in closed form and the pair with the
+    least residual wins (a grid: 0.05 s in T, 0.01 s in c; the residual is not convex in them).
+    """
+    best = (math.inf, math.nan, math.nan)
+    for length in _MOVE_GRID_S:
+        half = 0.5 * float(length) + _FIT_MARGIN_S
+        inside = (t_s >= mid_s - half) & (t_s <= mid_s + half)
+        tt, xx = t_s[inside], x[inside]
+        if tt.size < ar.size + 8:
+            continue
+        starts = mid_s + _CENTRE_GRID_S - 0.5 * length
+        s = np.clip((tt[:, None] - starts[None, :]) / length, 0.0, 1.0)
+        model = s**3 * (10.0 + s * (-15.0 + 6.0 * s))
+        dx, dm = np.diff(xx), np.diff(model, axis=0)
+        if ar.size:
+            dx, dm = _whiten(dx, ar), _whiten(dm, ar)
+        power = np.sum(dm * dm, axis=0)
+        explained = (dx @ dm) ** 2 / np.maximum(power, 1e-12)
+        residual = (float(dx @ dx) - explained) / dx.size
+        k = int(np.argmin(residual))
+        if residual[k] < best[0] and power[k] > 1e-12:
+            best = (float(residual[k]), float(starts[k]), float(length))
+    if math.isnan(best[1]):
+        return None
+    return best[1], best[2]
+
+
+def hold_bounds(
+    t_s: FloatArray,
+    x_deg: FloatArray,
+    entered_s: float | None = None,
+    left_s: float | None = None,
+    sway: SwayModel | None = None,
+) -> tuple[float, float] | None:
+    """(start s, end s) of the hold in one rest–move–hold–move–rest stretch of a displacement.
+
+    ``x_deg`` is the displacement along the hold's direction (positive while held), with a few
+    seconds of rest before the move in and after the move out. ``entered_s`` and ``left_s``
+    (default: the first and last samples above half the held level) are times inside the
+    hold, near its ends: the move in is the last crossing of half the held level before
+    ``entered_s``, the move out the first after ``left_s``'s last sample above it. The hold runs
+    from the end of the fitted move in to the start of the fitted move out
+    (:func:`_fit_transition`), whitened with the AR(2) sway model of this hold's sway-only
+    stretches, pooled with ``sway`` (the wearer's earlier holds) when given; ``sway`` is
+    updated with this hold's stretches. None when the stretch has no clear rise and fall (no
+    rest on either side of the hold).
+    """
+    if t_s.size < 10:
+        return None
+    first = 0 if entered_s is None else int(np.searchsorted(t_s, entered_s))
+    last = t_s.size - 1 if left_s is None else int(np.searchsorted(t_s, left_s, "right")) - 1
+    core = x_deg[first : last + 1]
+    if core.size == 0:
+        return None
+    top = float(np.max(core))
+    level = float(np.median(core[core >= 0.8 * top])) if top > 0 else 0.0
+    if level <= 0:
+        return None
+    half = 0.5 * level
+    above = np.flatnonzero(core >= half)
+    if above.size == 0:
+        return None
+    below_before = np.flatnonzero(x_deg[: first + int(above[0]) + 1] < half)
+    i_rise = int(below_before[-1]) + 1 if below_before.size else 0
+    i_fall = first + int(above[-1])
+    if i_rise == 0 or i_fall >= x_deg.size - 1:
+        return None
+    rise_s, fall_s = float(t_s[i_rise]), float(t_s[i_fall])
+    td, xd = _resample(t_s, x_deg)
+    model = SwayModel() if sway is None else sway
+    model.add(td, xd, rise_s, fall_s)
+    ar = model.coefficients()
+    rise = _fit_transition(td, xd, rise_s, ar)
+    fall = _fit_transition(td, -xd, fall_s, ar)
+    if rise is None or fall is None:
+        return None
+    start = rise[0] + rise[1]
+    return start, max(start, fall[0])
 
 
 class RepCounter:
@@ -350,16 +527,25 @@ class Hold:
 
 
 class HoldDetector:
-    """Finds holds in the displacement magnitude; pitch and lateral give the sway figures."""
+    """Finds holds in the displacement magnitude and times them (:func:`hold_bounds`).
+
+    The magnitude (≥ 0) decides when a hold is entered (above ``enter``) and left (below
+    ``exit`` for a second: sway must not split one hold in two); the hold is reported then. The
+    timing uses pitch and lateral: their displacement projected on the hold's direction (from
+    the rest before it to the middle of the hold), so a move seen in both (bird-dog) counts with
+    both, with ``HOLD_PRE_S`` of history before the hold for the move in and the sway before it.
+    """
 
     def __init__(self, config: HoldConfig) -> None:
         self.config = config
         self.holds: list[Hold] = []
         self.too_short = 0
         self._active = False
-        self._buf: list[tuple[float, float, float, float]] = []
+        self._rows: list[tuple[float, float, float, float]] = []
         self._since_s = math.nan
         self._below_since_s = math.nan
+        self._not_before_s = -math.inf  # history before this time belongs to the last hold
+        self._sway = SwayModel()  # the wearer's sway, pooled over the holds so far
 
     @property
     def holding(self) -> bool:
@@ -387,36 +573,62 @@ class HoldDetector:
             strict=True,
         )
         for row in rows:
-            m = abs(row[1])
+            t, m = row[0], abs(row[1])
+            self._rows.append(row)
             if not self._active:
-                self._buf = [row] if m < exit_ else [*self._buf, row]
                 if m > enter:
                     self._active = True
-                    self._since_s = row[0]
+                    self._since_s = t
+                    self._below_since_s = math.nan
+                else:
+                    self._trim(t)
                 continue
-            self._buf.append(row)
             if m >= exit_:
                 self._below_since_s = math.nan
             elif math.isnan(self._below_since_s):
-                self._below_since_s = row[0]
+                self._below_since_s = t
             # end only after 1 s below the exit level: sway must not split one hold in two
-            if m < exit_ and row[0] - self._below_since_s >= _HOLD_DEBOUNCE_S:
+            if m < exit_ and t - self._below_since_s >= _HOLD_DEBOUNCE_S:
                 self._active = False
-                self._below_since_s = math.nan
-                hold = self._finish()
+                hold = self._finish(self._below_since_s)
                 if hold is not None:
                     done.append(hold)
-                self._buf = [row]
         return done
 
-    def _finish(self) -> Hold | None:
-        arr = np.array(self._buf)
+    def _trim(self, now_s: float) -> None:
+        """Keep ``HOLD_PRE_S`` of history (not reaching back into the last hold's move out)."""
+        keep = max(now_s - HOLD_PRE_S, self._not_before_s)
+        drop = 0
+        while drop < len(self._rows) and self._rows[drop][0] < keep:
+            drop += 1
+        if drop:
+            del self._rows[:drop]
+
+    def _finish(self, left_s: float) -> Hold | None:
+        """Measure the hold entered at ``_since_s`` and left (below the exit level) at
+        ``left_s`` from the rows kept; the next hold's history starts after its move out."""
+        arr = np.array(self._rows)
+        entered_s = self._since_s
+        self._rows = []
+        self._not_before_s = left_s + _HOLD_DEBOUNCE_S
         t, mag = arr[:, 0], np.abs(arr[:, 1])
-        level, start, end = held_time(t, mag)
+        moved = arr[:, 2:4]
+        core = (t >= entered_s) & (t <= left_s)
+        before = t < entered_s
+        rest = np.median(moved[before], axis=0) if np.any(before) else np.zeros(2)
+        way = np.median(moved[core], axis=0) - rest if np.any(core) else np.zeros(2)
+        norm = float(np.hypot(way[0], way[1]))
+        along = moved @ (way / norm) if norm > 1e-6 else mag
+        bounds = hold_bounds(t, along, entered_s, left_s, self._sway)
+        if bounds is None:  # no rest seen before the hold (it began with the recording)
+            _, start, end = held_time(t, mag)
+        else:
+            start, end = bounds
         if end - start < self.config.min_hold_s:
             self.too_short += 1
             return None
         inside = (t >= start) & (t <= end)
+        level = float(np.median(mag[inside])) if np.any(inside) else float(np.max(mag))
         pitch, lateral = arr[inside, 2], arr[inside, 3]
         dt = np.diff(t[inside])
         speed = np.hypot(np.diff(pitch), np.diff(lateral))
