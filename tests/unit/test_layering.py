@@ -23,6 +23,7 @@ PURE_PATTERNS = (
     "host/fusion/*.py",
     "host/angles.py",
     "host/posture.py",
+    "host/iir.py",
     "host/alerts.py",
     "host/alerts/*.py",
     "host/analysis.py",
