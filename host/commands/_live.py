@@ -138,12 +138,11 @@ def run_engine(
 ) -> int | None:
     """Run the engine on a fresh loop until ``duration_s``, Ctrl-C or a stop signal.
 
-    SIGTERM and SIGHUP stop it like Ctrl-C does (the engine stops, flushes and finishes the
-    session) but return instead of raising. Ctrl-C raises KeyboardInterrupt after the same
-    clean stop.
+    SIGTERM and SIGHUP stop it as Ctrl-C does: the engine stops, flushes and finishes the
+    session, and the caller gets the signal to report (with the same summary either way).
 
     Returns:
-        The number of the signal that stopped it, or None.
+        The number of the signal that stopped it (SIGINT for Ctrl-C), or None.
     """
     received: list[int] = []
 
@@ -169,13 +168,19 @@ def run_engine(
             for signum in installed:
                 loop.remove_signal_handler(signum)
 
-    asyncio.run(main())
+    try:
+        asyncio.run(main())
+    except KeyboardInterrupt:  # asyncio.run cancelled the engine, whose cleanup has run
+        received.insert(0, signal.SIGINT)
     return received[0] if received else None
 
 
 def signal_exit(signum: int) -> int:
     """Say the command was stopped by ``signum``; its conventional exit code (128 + number)."""
-    print(f"terminated ({signal.Signals(signum).name})", file=sys.stderr)
+    if signum == signal.SIGINT:
+        print("interrupted", file=sys.stderr)  # as every other command says it
+    else:
+        print(f"terminated ({signal.Signals(signum).name})", file=sys.stderr)
     return 128 + signum
 
 

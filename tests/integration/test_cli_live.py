@@ -46,12 +46,28 @@ def test_bad_replay_file_exits_2_and_leaves_no_session(
         assert store.sessions() == []
 
 
-@pytest.mark.parametrize("command", ["record", "monitor"])
-def test_sigterm_stops_cleanly_and_finishes_the_session(command: str, tmp_path: Path) -> None:
+# the child gets Ctrl-C as KeyboardInterrupt even if this test runs with SIGINT ignored
+_CLI = (
+    "import signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+    "from host.cli import main; sys.exit(main())"
+)
+
+
+@pytest.mark.parametrize(
+    ("command", "signum", "said"),
+    [
+        ("record", signal.SIGTERM, "terminated (SIGTERM)"),
+        ("monitor", signal.SIGTERM, "terminated (SIGTERM)"),
+        ("record", signal.SIGINT, "interrupted"),  # Ctrl-C: the same clean stop
+    ],
+)
+def test_sigterm_stops_cleanly_and_finishes_the_session(
+    command: str, signum: int, said: str, tmp_path: Path
+) -> None:
     db = tmp_path / "s.sqlite3"
     extra = ["--record"] if command == "monitor" else []
     proc = subprocess.Popen(
-        [sys.executable, "-m", "host.cli", command, "--device", "sim:desk_day?speed=5",
+        [sys.executable, "-c", _CLI, command, "--device", "sim:desk_day?speed=5",
          "--no-calibrate", "--no-haptics", "--db", str(db), *extra],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
@@ -65,13 +81,13 @@ def test_sigterm_stops_cleanly_and_finishes_the_session(command: str, tmp_path: 
                 with SessionStore.open(db) as store:
                     stored = sum(s.n_samples for s in store.sessions())
         assert stored > 0, "nothing was recorded before the signal"
-        proc.send_signal(signal.SIGTERM)
+        proc.send_signal(signum)
         out, err = proc.communicate(timeout=20)
     finally:
         proc.kill()
         proc.wait()
-    assert proc.returncode == 128 + signal.SIGTERM, err
-    assert "terminated (SIGTERM)" in err
+    assert proc.returncode == 128 + signum, err
+    assert said in err
     assert "recorded" in out + err  # the summary was printed
     with SessionStore.open(db) as store:
         [session] = store.sessions()
