@@ -120,11 +120,9 @@ def test_holds_found_and_timed(name: str) -> None:
         for h in truth.holds:
             match = [m for m in result.holds if _overlap(m.start_s, m.end_s, h.start_s, h.end_s)]
             errors.append(abs(match[0].hold_s - h.hold_s))
-    errors_arr = np.array(errors)
     # small trunk shifts (bird-dog, single-leg stance: 5–8°) compete with postural sway of
-    # the same order; most holds meet ±0.5 s, none is off by more than 1.5 s
-    assert np.mean(errors_arr <= 0.5) >= (1.0 if LIBRARY[name].target_deg >= 8 else 0.7)
-    assert errors_arr.max() <= 1.5
+    # the same order: the moves are fitted whole, with the sway whitened, to meet ±0.5 s
+    assert max(errors) <= 0.5
 
 
 def test_partial_and_poor_form_get_feedback() -> None:
