@@ -7,6 +7,7 @@ import asyncio
 import datetime as dt
 import json
 import os
+import signal
 import sys
 import textwrap
 from pathlib import Path
@@ -65,7 +66,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         description="Calibrate (sit upright, then bend forward), get into the start position "
         "and keep still for 2 s, then exercise: the coach counts, times and scores, says "
         "when to rest and when the sets are done. Stops when the sets are done, at "
-        "--duration, or on Ctrl-C; the session is stored unless --no-record.",
+        "--duration, or on Ctrl-C (or SIGTERM/SIGHUP); what was done is stored unless "
+        "--no-record, also when stopped half-way (exit 130 after Ctrl-C, 128 + signal).",
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -172,11 +174,20 @@ def _pain_flag(value: int | None, flag: str) -> int | None:
 
 
 def _ask_pain(when: str) -> int | None:
-    """Ask pain now on the terminal (only called when stdin is one); empty answer skips."""
+    """Ask pain now on the terminal (only called when stdin is one); empty answer skips.
+
+    Ctrl-C at the "after" question skips it (the exercise is done and must still be stored);
+    at the "before" question it ends the command, nothing having been done yet.
+    """
     while True:
         try:
             answer = input(f"Pain now, {when} the exercise: 0 (none) to 10 (worst), Enter skips: ")
         except EOFError:
+            return None
+        except KeyboardInterrupt:
+            if when == "before":
+                raise
+            print(flush=True)
             return None
         answer = answer.strip()
         if not answer:
@@ -224,12 +235,23 @@ def _run_guided(args: argparse.Namespace, spec: ExerciseSpec) -> int:
         + (f", hold {coach.hold_target_s:.0f} s" if coach.hold_target_s else "")
     )
     started_at = dt.datetime.now(dt.UTC).astimezone()
-    asyncio.run(_main(engine, feeder, args.duration, need_calibration=calibration is None))
+    # Ctrl-C, SIGTERM and SIGHUP stop the engine cleanly; what was done is still printed and
+    # stored, then the command exits 130 / 128 + signal like the other live commands.
+    signals: list[int] = []
+    interrupted = False
+    try:
+        asyncio.run(
+            _main(
+                engine, feeder, args.duration, need_calibration=calibration is None, signals=signals
+            )
+        )
+    except KeyboardInterrupt:  # asyncio.run cancelled the run (the link is closed): go on
+        interrupted = True
     result = coach.finish()
     _print_result(result)
     if not result.sets:
         say("No exercise was detected: were you still in the start position for 2 s?")
-        return 0
+        return _stopped_exit(interrupted, signals)
     if pain_after is None and interactive and args.pain_after is None:
         pain_after = _ask_pain("after")
     if not args.no_record:
@@ -248,13 +270,60 @@ def _run_guided(args: argparse.Namespace, spec: ExerciseSpec) -> int:
                 pain_after=pain_after,
             )
         say(f"recorded session {sid}")
-    return 0
+    return _stopped_exit(interrupted, signals)
+
+
+def _stopped_exit(interrupted: bool, signals: list[int]) -> int:
+    """0, or how the run was stopped: Ctrl-C re-raised (the CLI says so and exits 130), a
+    stop signal's 128 + number."""
+    from host.commands._live import signal_exit
+
+    if interrupted:
+        raise KeyboardInterrupt
+    return signal_exit(signals[0]) if signals else 0
+
+
+_STOP_SIGNALS = tuple(getattr(signal, n) for n in ("SIGTERM", "SIGHUP") if hasattr(signal, n))
 
 
 async def _main(
+    engine: Engine,
+    feeder: Feeder,
+    duration: float | None,
+    need_calibration: bool,
+    signals: list[int] | None = None,
+) -> None:
+    """Run the engine; calibrate first, then let the feeder pass data to the coach.
+
+    SIGTERM and SIGHUP stop the engine like the end of the exercise does; their numbers are
+    appended to ``signals``.
+    """
+    loop = asyncio.get_running_loop()
+    received = [] if signals is None else signals
+
+    def on_signal(signum: int) -> None:
+        if not received:
+            print(f"{signal.Signals(signum).name}: stopping…", file=sys.stderr, flush=True)
+        received.append(signum)
+        engine.stop()
+
+    installed = []
+    for signum in _STOP_SIGNALS:
+        try:
+            loop.add_signal_handler(signum, on_signal, signum)
+        except (NotImplementedError, RuntimeError, ValueError):  # Windows, not the main thread
+            continue
+        installed.append(signum)
+    try:
+        await _guided(engine, feeder, duration, need_calibration)
+    finally:
+        for signum in installed:
+            loop.remove_signal_handler(signum)
+
+
+async def _guided(
     engine: Engine, feeder: Feeder, duration: float | None, need_calibration: bool
 ) -> None:
-    """Run the engine; calibrate first, then let the feeder pass data to the coach."""
     from host.exercise.live import calibrate_at_start
 
     runner = asyncio.create_task(engine.run(duration))

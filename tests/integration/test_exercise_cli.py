@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import signal
 import stat
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -279,3 +284,78 @@ def test_pain_is_asked_on_a_terminal_when_no_flag_is_given(
         (session,) = store.sessions()
         pain = store.events(session.id, "pain")
     assert [(e.data["when"], e.data["nrs"]) for e in pain] == [("before", 6)]
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_stopping_the_run_half_way_keeps_the_reps_done(signum: int, tmp_path: Path) -> None:
+    """Ctrl-C is a documented way to end 'exercise run': the reps done are printed and stored
+    (they were lost with a traceback-free 'interrupted'), then it exits 130 / 143."""
+    db = tmp_path / "s.sqlite3"
+    env = {**os.environ, "POSTURE_PROGRAM": str(tmp_path / "none.toml")}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "host.cli", "exercise", "run", "pelvic_tilt", "--device",
+         "sim:ex_pelvic_tilt?speed=10&seed=1", "--db", str(db)],
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env=env,
+    )  # fmt: skip
+    seen: list[str] = []
+    try:
+        assert proc.stdout is not None
+        deadline = time.monotonic() + 40.0
+        while time.monotonic() < deadline:
+            line = proc.stdout.readline()
+            if not line:
+                break
+            seen.append(line)
+            if "rep 3/12" in line:
+                break
+        assert any("rep 3/12" in line for line in seen), "".join(seen)
+        proc.send_signal(signum)
+        out, err = proc.communicate(timeout=20)
+    finally:
+        proc.kill()
+        proc.wait()
+    expected = 130 if signum == signal.SIGINT else 128 + signum
+    assert proc.returncode == expected, err
+    assert "Traceback" not in err
+    out = "".join(seen) + out
+    assert "set 1: " in out  # the summary
+    assert "recorded session" in out
+    with SessionStore.open(db) as store:
+        (session,) = store.sessions()
+        assert session.ended_at is not None
+        (done,) = store.events(session.id, "exercise_set")
+        reps = [e for e in store.events(session.id, "rep") if not e.data["partial"]]
+    assert 3 <= done.data["reps"] == len(reps) < 12
+    assert done.data["complete"] is False
+
+
+def test_ctrl_c_at_the_pain_question_after_still_stores_the_exercise(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = tmp_path / "s.sqlite3"
+    args = ["exercise", "run", "pelvic_tilt", "--device", "sim:ex_pelvic_tilt?speed=0&seed=1",
+            "--db", str(db)]  # fmt: skip
+    monkeypatch.setattr("sys.stdin", _Terminal())
+
+    def ctrl_c(prompt: str) -> str:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("builtins.input", ctrl_c)
+    assert main(args) == 130  # at the question before: nothing was done, nothing stored
+    assert not db.exists()
+    answers = iter(["5"])
+
+    def answer(prompt: str) -> str:
+        if "after" in prompt:
+            raise KeyboardInterrupt
+        return next(answers)
+
+    monkeypatch.setattr("builtins.input", answer)
+    assert main(args) == 0  # after: the question is skipped, the exercise is kept
+    assert "recorded session" in capsys.readouterr().out
+    with SessionStore.open(db) as store:
+        (session,) = store.sessions()
+        pain = store.events(session.id, "pain")
+        assert len(store.events(session.id, "exercise_set")) == 2
+    assert [(e.data["when"], e.data["nrs"]) for e in pain] == [("before", 5)]
