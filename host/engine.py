@@ -153,7 +153,7 @@ class Engine:
         # recording asked for but no sample yet: the session is created with the first sample
         # (a run that never receives one leaves nothing in the store); events wait here
         self._pending_events: list[tuple[float, str, dict[str, object]]] = []
-        self.recording_problem: str | None = None  # data lost or session left unfinished
+        self._recording_problems: list[str] = []  # data lost, session left unfinished
         self.samples_recorded = 0  # stored in the session database (all recordings of the run)
         self._last_t_s = 0.0
         self.samples_processed = 0
@@ -448,6 +448,7 @@ class Engine:
             recorder.on_event(t_s, kind, data)
 
     def _on_recording_problem(self, recorder: Recorder, message: str) -> None:
+        # listeners say it (stderr, status bar) and the GUI logs it; the recorder logs details
         if recorder.failed:
             self._recording_failed(message)
         elif recorder.failing:
@@ -456,8 +457,13 @@ class Engine:
             self._notify("on_notice", message)
 
     def _recording_failed(self, message: str) -> None:
-        self.recording_problem = message
+        self._recording_problems.append(message)
         self._notify("on_error", message)
+
+    @property
+    def recording_problem(self) -> str | None:
+        """What went wrong with recording (data lost, session left unfinished), or None."""
+        return "; ".join(self._recording_problems) or None
 
     @property
     def session_id(self) -> int | None:

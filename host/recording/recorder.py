@@ -62,7 +62,7 @@ class Recorder:
         store: an open store.
         session_id: the session to append to (from :meth:`SessionStore.create_session`).
         on_problem: called with a message when writing starts failing, recovers, or is given
-            up (once each); the default only logs.
+            up (once each); without it the recorder logs them as errors.
         give_up_s: how long writes may keep failing before recording stops.
     """
 
@@ -215,7 +215,10 @@ class Recorder:
         )
 
     def _report(self, level: int, message: str) -> None:
-        logger.log(level, "session %d: %s", self._session_id, message)
+        # with a callback its owner tells the user (and logs): here only a detail log, so a
+        # terminal does not show every message twice
+        logged = level if self._on_problem is None else logging.INFO
+        logger.log(logged, "session %d: %s", self._session_id, message)
         if self._on_problem is not None:
             try:
                 self._on_problem(message)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import signal
+import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -95,3 +97,41 @@ def test_sigterm_stops_cleanly_and_finishes_the_session(
         assert session.n_samples >= stored
         assert len(store.samples(session.id)) == session.n_samples
         assert len(store.summaries(session.id)) > 0
+
+
+def test_record_exits_1_when_recorded_data_was_lost(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Another program holds the database's write lock from the first commit to past the end."""
+    db = tmp_path / "s.sqlite3"
+    locked = threading.Event()
+
+    def hold_the_lock() -> None:
+        deadline = time.monotonic() + 20.0
+        while time.monotonic() < deadline:
+            time.sleep(0.02)
+            if db.exists():
+                with SessionStore.open(db) as store:
+                    if store.sessions():
+                        break
+        con = sqlite3.connect(db, isolation_level=None)
+        con.execute("BEGIN IMMEDIATE")
+        locked.set()
+        time.sleep(4.0)
+        con.execute("ROLLBACK")
+        con.close()
+
+    holder = threading.Thread(target=hold_the_lock)
+    holder.start()
+    try:
+        code = main(
+            ["record", "--device", "sim:desk_day?speed=20", "--duration", "2",
+             "--no-calibrate", "--no-haptics", "--db", str(db)]
+        )  # fmt: skip
+    finally:
+        holder.join()
+    err = capsys.readouterr().err
+    assert locked.is_set()
+    assert code == 1, err
+    assert "cannot write the recording" in err  # said while it happened
+    assert "data lost" in err.splitlines()[-1]
