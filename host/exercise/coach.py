@@ -13,6 +13,7 @@ wearer has stopped for ``set_gap_s`` after at least one rep or hold (an incomple
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -163,6 +164,20 @@ class Coach:
         self._holds = HoldDetector(
             HoldConfig(spec.target_deg, min_hold_s=min(3.0, 0.3 * max(self.hold_target_s, 1.0)))
         )
+
+    # ------------------------------------------------------------------ reading
+
+    def latest(self) -> tuple[ScoredRep | None, Hold | None]:
+        """The newest scored rep and the newest hold, of the open set or else the last closed one.
+
+        For live displays; like every other method, call it on the thread that feeds the coach.
+        """
+        cur = self._current
+        reps: Sequence[ScoredRep] = cur.reps if cur is not None else ()
+        holds: Sequence[Hold] = cur.holds if cur is not None else ()
+        if not reps and not holds and self.sets:
+            reps, holds = self.sets[-1].reps, self.sets[-1].holds
+        return (reps[-1] if reps else None), (holds[-1] if holds else None)
 
     # ------------------------------------------------------------------ feeding
 

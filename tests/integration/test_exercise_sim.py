@@ -213,3 +213,24 @@ def test_offline_block_equals_live_sized_blocks() -> None:
     assert [r.rep.peak_deg for s in whole.sets for r in s.reps] == [
         r.rep.peak_deg for s in live.sets for r in s.reps
     ]
+
+
+def test_latest_follows_the_newest_rep_while_feeding() -> None:
+    """``Coach.latest`` names the rep just counted, in the open set and after it closes."""
+    from host.exercise.coach import Coach
+
+    t, up, _, _ = _session("ex_bridge", 1)
+    coach = Coach(LIBRARY["bridge"])
+    assert coach.latest() == (None, None)
+    first = int(np.searchsorted(t, 20.0))
+    seen: list[float] = []
+    for i in range(first, len(t), 10):
+        coach.update(t[i : i + 10], up[i : i + 10])
+        rep, hold = coach.latest()
+        assert hold is None  # a rep exercise has no timed holds
+        if rep is not None and (not seen or rep.rep.start_s != seen[-1]):
+            seen.append(rep.rep.start_s)
+    result = coach.finish()
+    every = [r.rep.start_s for s in result.sets for r in s.reps]
+    assert seen == every  # each rep was the newest once, in order, none skipped
+    assert coach.latest()[0] is result.sets[-1].reps[-1]
