@@ -54,6 +54,8 @@ class CoachView:
         last_score: quality 0–100 of the newest counted or partial rep (None before one).
         last_hold_s: length of the newest rep's hold or of the newest hold, s.
         lines: the coach's feedback lines since the previous view.
+        hold_target_s: the prescribed hold, s (0 when the exercise has none).
+        rest_left_s: while resting, the rest still to go before the next set, s (else None).
     """
 
     phase: str
@@ -67,6 +69,8 @@ class CoachView:
     last_score: float | None
     last_hold_s: float | None
     lines: tuple[Feedback, ...]
+    hold_target_s: float = 0.0
+    rest_left_s: float | None = None
 
     @property
     def state(self) -> str:
@@ -123,6 +127,7 @@ class CoachListener(EngineListener):
         self._last_score: float | None = None
         self._last_hold_s: float | None = None
         self._pending: list[Feedback] = []
+        self._rest_since_s: float | None = None
         self.samples = 0
         self.done = threading.Event()
 
@@ -182,6 +187,10 @@ class CoachListener(EngineListener):
             elif rep is not None:
                 self._last_score = rep.score.quality
                 self._last_hold_s = rep.rep.hold_s
+        if line.kind == "rest":
+            self._rest_since_s = line.t_s
+        elif line.kind == "set":
+            self._rest_since_s = None
         if line.kind in ("rest", "done"):
             self._holding = False
             self._hold_started_s = None
@@ -190,6 +199,9 @@ class CoachListener(EngineListener):
 
     def _view(self, t_s: float) -> CoachView:
         c = self.coach
+        rest_left_s = None
+        if c.phase == "rest" and self._rest_since_s is not None:
+            rest_left_s = max(0.0, c.spec.rest_s - (t_s - self._rest_since_s))
         return CoachView(
             phase=c.phase,
             holding=self._holding,
@@ -202,6 +214,8 @@ class CoachListener(EngineListener):
             last_score=self._last_score,
             last_hold_s=self._last_hold_s,
             lines=tuple(self._pending),
+            hold_target_s=c.hold_target_s,
+            rest_left_s=rest_left_s,
         )
 
     def on_error(self, message: str) -> None:

@@ -25,11 +25,13 @@ from PyQt6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
+    QFrame,
     QGroupBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QPushButton,
+    QScrollArea,
     QSlider,
     QTableWidget,
     QTableWidgetItem,
@@ -56,6 +58,8 @@ __all__ = ["ExerciseTab", "PainDialog"]
 logger = logging.getLogger(__name__)
 
 _DAYS = 28  # the period shown: four weeks up to today
+# The state's colour (the link label's: waiting amber, exercising green; rest blue).
+_STATE_COLOURS = {"waiting": "#b36b00", "active": "#1e7b34", "rest": "#1f5fa8", "done": "#444"}
 
 
 def _table(headers: list[str]) -> QTableWidget:
@@ -173,8 +177,21 @@ class ExerciseTab(QWidget):
         self._run_calibration: Calibration | None = None
         self._started_at: dt.datetime | None = None
         self._due: list[Due] = []
-        layout = QVBoxLayout(self)
-        layout.addWidget(self._build_guided(), 3)
+        # Everything scrolls rather than squeezing text out of sight in a small window; during
+        # an exercise only the guided part shows (the history is hidden until it ends).
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        content = QWidget()
+        scroll.setWidget(content)
+        QVBoxLayout(self).addWidget(scroll)
+        top = QVBoxLayout(content)
+        self.guided_box = self._build_guided()
+        top.addWidget(self.guided_box)
+        self.history_part = QWidget()
+        top.addWidget(self.history_part, 1)
+        layout = QVBoxLayout(self.history_part)
+        layout.setContentsMargins(0, 0, 0, 0)
         row = QHBoxLayout()
         self.program_label = QLabel("")
         self.program_label.setWordWrap(True)
@@ -232,30 +249,43 @@ class ExerciseTab(QWidget):
         self.instructions_label = QLabel("")
         self.instructions_label.setWordWrap(True)
         outer.addWidget(self.instructions_label)
+        # Read from the floor or a mat a couple of metres away: the count is the biggest thing
+        # on screen, the state next to it in colour, the coach's newest line below.
         live = QHBoxLayout()
         big = QFont()
-        big.setPointSize(28)
+        big.setPointSize(48)
         big.setBold(True)
         self.count_label = QLabel("–")
         self.count_label.setFont(big)
         self.count_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.count_label.setMinimumWidth(140)
+        self.count_label.setMinimumWidth(220)
+        self.count_label.setToolTip("Counted reps (or holds) in this set / target")
         side = QVBoxLayout()
+        state_font = QFont()
+        state_font.setPointSize(18)
+        state_font.setBold(True)
         self.state_label = QLabel("")
+        self.state_label.setFont(state_font)
         self.set_label = QLabel("")
         self.hold_label = QLabel("")
         self.score_label = QLabel("")
-        for label in (self.state_label, self.set_label, self.hold_label, self.score_label):
+        detail = QFont()
+        detail.setPointSize(12)
+        side.addStretch(1)
+        side.addWidget(self.state_label)
+        for label in (self.set_label, self.hold_label, self.score_label):
+            label.setFont(detail)
             side.addWidget(label)
+        side.addStretch(1)
+        live.addWidget(self.count_label)
+        live.addLayout(side, 1)
+        outer.addLayout(live)
         medium = QFont()
         medium.setPointSize(16)
         self.feedback_label = QLabel("")
         self.feedback_label.setFont(medium)
         self.feedback_label.setWordWrap(True)
-        live.addWidget(self.count_label)
-        live.addLayout(side, 1)
-        live.addWidget(self.feedback_label, 2)
-        outer.addLayout(live)
+        outer.addWidget(self.feedback_label)
         self.summary_label = QLabel("")
         self.summary_label.setWordWrap(True)
         outer.addWidget(self.summary_label)
@@ -395,9 +425,14 @@ class ExerciseTab(QWidget):
         self._started_at = dt.datetime.now(dt.UTC).astimezone()
         self.last_view = None
         self.summary_label.setText("")
-        self.message_label.setText(f"{spec.title}: get into the start position and keep still.")
+        start = spec.start_posture.replace("_", " ")
+        self.message_label.setText(
+            f"{spec.title}: get into the start position ({start}) and keep still for 2 s; "
+            "counting starts then."
+        )
         self.count_label.setText(f"0/{run.coach.reps_target}")
-        self.state_label.setText("waiting for the start posture")
+        self.state_label.setText("get into position")
+        self.state_label.setStyleSheet(f"color: {_STATE_COLOURS['waiting']};")
         self.set_label.setText(f"set – of {run.coach.sets_target}")
         self.hold_label.setText("")
         self.score_label.setText("")
@@ -405,6 +440,7 @@ class ExerciseTab(QWidget):
         self.start_button.setEnabled(False)
         self.choice.setEnabled(False)
         self.stop_button.setEnabled(True)
+        self.history_part.setVisible(False)  # the live count gets the room
         self.exercise_started.emit()
 
     def stop_exercise(self) -> None:
@@ -418,13 +454,17 @@ class ExerciseTab(QWidget):
             self.run.engine_gone()
 
     def _on_progress(self, view: CoachView) -> None:
+        was = self.last_view.phase if self.last_view is not None else "waiting"
+        if was == "waiting" and view.phase != "waiting":
+            self.message_label.setText("")  # "get into the start position" is done
         self.last_view = view
-        self.state_label.setText(view.state)
+        self._show_state(view)
         self.count_label.setText(f"{view.count}/{view.reps_target}")
         set_no = f"{view.set_number}" if view.set_number else "–"
         self.set_label.setText(f"set {set_no} of {view.sets_target}")
+        of = f" of {view.hold_target_s:.0f} s" if view.hold_target_s else ""
         if view.hold_started_s is not None:
-            self.hold_label.setText(f"hold {view.t_s - view.hold_started_s:.0f} s")
+            self.hold_label.setText(f"holding {view.t_s - view.hold_started_s:.0f} s{of}")
         elif view.last_hold_s is not None:
             self.hold_label.setText(f"last hold {view.last_hold_s:.1f} s")
         if view.last_score is not None:
@@ -432,8 +472,18 @@ class ExerciseTab(QWidget):
         if view.lines:
             self.feedback_label.setText(view.lines[-1].text)
 
+    def _show_state(self, view: CoachView) -> None:
+        text = view.state
+        if view.rest_left_s is not None:
+            text = f"rest: next set in {math.ceil(view.rest_left_s):.0f} s"
+        elif view.phase == "waiting":
+            text = "get into position"
+        self.state_label.setText(text)
+        self.state_label.setStyleSheet(f"color: {_STATE_COLOURS.get(view.phase, '#444')};")
+
     def _on_finished(self, result: CoachResult) -> None:
         self.last_result = result
+        self.history_part.setVisible(True)
         self.start_button.setEnabled(True)
         self.choice.setEnabled(True)
         self.stop_button.setEnabled(False)

@@ -68,12 +68,26 @@ def test_guided_bridge_counts_like_the_simulator_and_is_stored(
     texts: list[str] = []
     assert tab.run is not None
 
+    rest_left: list[float] = []
+    rest_shown: list[str] = []
+
     def seen(view: CoachView) -> None:
         states.add(view.state)
         texts.extend(line.text for line in view.lines)
+        if view.rest_left_s is not None:
+            rest_left.append(view.rest_left_s)
+            rest_shown.append(tab.state_label.text())
 
     tab.run.progress.connect(seen)
+    assert not tab.history_part.isVisible()  # the live count gets the room
     qtbot.waitUntil(lambda: tab.last_result is not None, timeout=40_000)
+    assert tab.history_part.isVisible()
+    # the rest between the sets counts down from the library's 45 s (the simulated wearer
+    # starts the second set early, which simply begins it)
+    assert max(rest_left) == pytest.approx(45.0, abs=1.0)
+    assert min(rest_left) < 30.0
+    assert rest_left == sorted(rest_left, reverse=True)
+    assert "rest: next set in 45 s" in rest_shown
 
     truth = exercise_truth("ex_bridge", 1)
     full = sum(1 for r in truth.reps if not r.partial)
