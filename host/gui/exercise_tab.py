@@ -17,6 +17,7 @@ import datetime as dt
 import logging
 import math
 import textwrap
+from dataclasses import dataclass
 from pathlib import Path
 
 from PyQt6.QtCore import Qt, pyqtSignal
@@ -78,6 +79,18 @@ def _fill(table: QTableWidget, rows: list[list[str]]) -> None:
     for i, row in enumerate(rows):
         for j, text in enumerate(row):
             table.setItem(i, j, QTableWidgetItem(text))
+
+
+@dataclass(slots=True, eq=False)
+class _Done:
+    """A finished guided exercise and what is stored with it."""
+
+    result: CoachResult
+    device: str
+    started_at: dt.datetime | None
+    calibration: dict[str, object] | None
+    pain_before: int | None
+    pain_after: int | None = None
 
 
 class PainDialog(QDialog):
@@ -174,6 +187,7 @@ class ExerciseTab(QWidget):
         self.last_session_id: int | None = None
         self._pain_before: int | None = None
         self._run_device = ""
+        self.unsaved: list[_Done] = []  # finished exercises the store refused (kept to retry)
         self._run_calibration: Calibration | None = None
         self._started_at: dt.datetime | None = None
         self._due: list[Due] = []
@@ -243,9 +257,15 @@ class ExerciseTab(QWidget):
         for w in (self.start_button, self.stop_button, self.calibrate_button):
             row.addWidget(w)
         outer.addLayout(row)
+        message_row = QHBoxLayout()
         self.message_label = QLabel("")
         self.message_label.setWordWrap(True)
-        outer.addWidget(self.message_label)
+        self.retry_button = QPushButton("Store again")
+        self.retry_button.setVisible(False)
+        self.retry_button.clicked.connect(lambda: self.store_again())
+        message_row.addWidget(self.message_label, 1)
+        message_row.addWidget(self.retry_button)
+        outer.addLayout(message_row)
         self.instructions_label = QLabel("")
         self.instructions_label.setWordWrap(True)
         outer.addWidget(self.instructions_label)
@@ -495,10 +515,12 @@ class ExerciseTab(QWidget):
             self.last_session_id = None
             self.exercise_ended.emit(None)
             return
-        sid = self._store(result)
+        cal = self._run_calibration.to_dict() if self._run_calibration is not None else None
+        done = _Done(result, self._run_device, self._started_at, cal, self._pain_before)
+        sid = self._store(done)
         self.last_session_id = sid
         self.exercise_ended.emit(sid)
-        if sid is not None and self.ask_pain:
+        if self.ask_pain:
             dialog = PainDialog("after", self)
             self.pain_dialog = dialog
             last_s = max(s.end_s for s in result.sets)
@@ -506,7 +528,10 @@ class ExerciseTab(QWidget):
             def answered(_code: int) -> None:
                 self.pain_dialog = None
                 if dialog.rating is not None:
-                    self._store_pain(sid, last_s, dialog.rating)
+                    if sid is not None:
+                        self._store_pain(sid, last_s, dialog.rating)
+                    else:  # stored with the session by "Store again"
+                        done.pain_after = dialog.rating
                 self.refresh()
 
             dialog.finished.connect(answered)
@@ -514,24 +539,48 @@ class ExerciseTab(QWidget):
         else:
             self.refresh()
 
-    def _store(self, result: CoachResult) -> int | None:
-        cal = self._run_calibration.to_dict() if self._run_calibration is not None else None
+    def _store(self, done: _Done) -> int | None:
+        """Store a finished exercise; when that fails (disk full, database locked or moved)
+        it is kept in memory and "Store again" offered, so what was done is not lost."""
         try:
             with SessionStore.open(self.db_path) as store:
                 sid = record_exercise(
                     store,
-                    result,
-                    device=self._run_device,
-                    started_at=self._started_at,
-                    calibration=cal,
-                    pain_before=self._pain_before,
+                    done.result,
+                    device=done.device,
+                    started_at=done.started_at,
+                    calibration=done.calibration,
+                    pain_before=done.pain_before,
+                    pain_after=done.pain_after,
                 )
         except PostureError as exc:
             logger.warning("cannot store the exercise session: %s", exc)
-            self.message_label.setText(f"Could not store the session: {exc}")
+            if done not in self.unsaved:
+                self.unsaved.append(done)
+            self.message_label.setText(
+                f"Could not store the session: {exc}. It is kept until the dashboard closes; "
+                "press Store again when the problem is solved."
+            )
+            self.retry_button.setVisible(True)
             return None
+        if done in self.unsaved:
+            self.unsaved.remove(done)
         self.message_label.setText(f"Stored as session {sid}.")
         return sid
+
+    def store_again(self) -> list[int]:
+        """Store the exercises that could not be stored; returns the new session ids."""
+        stored = []
+        for done in list(self.unsaved):
+            sid = self._store(done)
+            if sid is None:
+                break  # the message says why; the rest stay too
+            stored.append(sid)
+            self.last_session_id = sid
+        self.retry_button.setVisible(bool(self.unsaved))
+        if stored:
+            self.refresh()
+        return stored
 
     def _store_pain(self, sid: int, t_s: float, rating: int) -> None:
         try:

@@ -220,3 +220,39 @@ def test_a_tab_without_a_session_explains(qtbot: QtBot, tmp_path: Path) -> None:
     qtbot.addWidget(tab)
     assert not tab.start_exercise("bridge")
     assert "Connect a sensor first" in tab.message_label.text()
+
+
+def test_an_exercise_the_store_refuses_is_kept_and_stored_again(
+    qtbot: QtBot, window: MainWindow, tmp_path: Path
+) -> None:
+    db = tmp_path / "db.sqlite3"
+    db.mkdir()  # the store cannot open it: as a full disk or a moved database would fail
+    tab = window.exercise
+    window.connect_device("sim:ex_pelvic_tilt?speed=40&seed=1")
+    qtbot.waitUntil(lambda: tab.calibration is not None, timeout=5000)
+    assert tab.start_exercise("pelvic_tilt")
+    assert tab.pain_dialog is not None
+    tab.pain_dialog.slider.setValue(3)
+    tab.pain_dialog.accept()
+    qtbot.waitUntil(lambda: tab.last_view is not None and tab.last_view.count >= 2, timeout=20_000)
+    tab.stop_exercise()
+    assert tab.last_session_id is None
+    assert tab.message_label.text().startswith("Could not store the session")
+    assert str(db) in tab.message_label.text()
+    assert tab.retry_button.isVisibleTo(tab)
+    assert tab.pain_dialog is not None  # still asked, kept with the exercise
+    tab.pain_dialog.slider.setValue(1)
+    tab.pain_dialog.accept()
+    reps = tab.last_result.total_reps if tab.last_result is not None else 0
+    assert reps >= 2
+    assert tab.store_again() == []  # still failing: still kept
+    assert len(tab.unsaved) == 1
+    db.rmdir()
+    tab.retry_button.click()
+    assert not tab.retry_button.isVisibleTo(tab)
+    assert tab.unsaved == []
+    assert tab.last_session_id is not None
+    assert _sessions(db) == [("exercise:pelvic_tilt", "sim:ex_pelvic_tilt?speed=40&seed=1", reps)]
+    with SessionStore.open(db) as store:
+        pain = store.events(tab.last_session_id, "pain")
+    assert [(e.data["when"], e.data["nrs"]) for e in pain] == [("before", 3), ("after", 1)]
