@@ -464,6 +464,8 @@ class MainWindow(QMainWindow):
         self._exercising = True
         self.banner.hide()
         self.pause_button.setEnabled(False)  # the exercise owns the pause until it ends
+        # a new calibration mid-exercise would move the coach's reference under the count
+        self.calibrate_button.setEnabled(False)
         self._exercise_engine = self.session.engine_thread
         self._exercise_paused = (
             self.session.running
@@ -478,6 +480,7 @@ class MainWindow(QMainWindow):
         are on again."""
         self._exercising = False
         self.pause_button.setEnabled(True)
+        self.calibrate_button.setEnabled(True)
         paused_by_us, self._exercise_paused = self._exercise_paused, False
         engine_thread, self._exercise_engine = self._exercise_engine, None
         if self._snooze_until_t_s is not None and self._last_t_s >= self._snooze_until_t_s:
@@ -537,9 +540,23 @@ class MainWindow(QMainWindow):
         self.plot.set_threshold(settings.tolerance_deg)
         self.reminder.sound, self.reminder.tray = settings.sound, settings.tray
         if self.session.running:
-            self.session.call(
-                self.session_engine().set_alert_config, alert_config_from_settings(settings)
+            # A new policy starts with alerts on: the pause (the wearer's or the exercise's)
+            # and a running snooze are carried over in the same engine step.
+            engine = self.session_engine()
+            config = alert_config_from_settings(settings)
+            paused = self._paused or self._exercise_paused
+            snooze_left_s = (
+                None if self._snooze_until_t_s is None else self._snooze_until_t_s - self._last_t_s
             )
+
+            async def reconfigure() -> None:
+                await engine.set_alert_config(config)
+                if paused:
+                    await engine.pause()
+                if snooze_left_s is not None and snooze_left_s > 0:
+                    await engine.snooze(snooze_left_s)
+
+            self.session.call(reconfigure)
         self._sync_haptics()
         self._save()
 

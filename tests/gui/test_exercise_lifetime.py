@@ -4,6 +4,7 @@ pain question left open while the sensor changes."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -256,3 +257,24 @@ def test_an_exercise_the_store_refuses_is_kept_and_stored_again(
     with SessionStore.open(db) as store:
         pain = store.events(tab.last_session_id, "pain")
     assert [(e.data["when"], e.data["nrs"]) for e in pain] == [("before", 3), ("after", 1)]
+
+
+def test_new_settings_keep_the_exercise_pause_and_a_snooze(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    """A new alert policy starts with alerts on; it must not end the pause an exercise holds
+    (or the wearer's snooze) behind the window's back."""
+    _exercising(qtbot, window, "sim:ex_pelvic_tilt?speed=10&seed=1", "pelvic_tilt", 1)
+    assert not window.calibrate_button.isEnabled()  # no new reference under the count
+    window.apply_settings(dataclasses.replace(window.settings, tolerance_deg=25.0))
+    assert _alert_state(qtbot, window)[0], "the settings change ended the exercise's pause"
+    window.exercise.stop_exercise()
+    assert window.calibrate_button.isEnabled()
+    window.snooze(30)
+    _, snoozed_until, _ = _alert_state(qtbot, window)
+    assert snoozed_until is not None
+    window.apply_settings(dataclasses.replace(window.settings, tolerance_deg=20.0))
+    paused, after, _ = _alert_state(qtbot, window)
+    assert not paused
+    assert after == pytest.approx(snoozed_until, abs=2.0)
+    assert window.alert_state_label.text().startswith("Alerts snoozed")
