@@ -1,8 +1,9 @@
 """Ground-truth trunk kinematics of the simulated wearer (pure, seeded, lazy).
 
 :class:`Motion` turns a scenario script (:mod:`device_sim.scenarios`) into trunk orientation and
-hip-pivot position at any times: the scripted posture plus small postural sway and breathing
-(sums of sinusoids with seeded frequencies and phases, so they are smooth and random-access) and,
+hip-pivot position at any times: the scripted posture plus small postural sway (a broadband,
+roughly 1/f Gaussian-like process, seeded and random-access, see ``_sway_spectrum``), breathing
+(a seeded sinusoid) and,
 while walking, step-synchronous oscillations (fusion notes §5: ≈1.8 Hz, ±2.5 m/s² vertical,
 ±1.5 m/s² antero-posterior, ±0.8 m/s² medio-lateral at half the step rate).
 
@@ -101,31 +102,107 @@ class Kinematics:
     slouch: npt.NDArray[np.bool_]
 
 
+# Postural sway: a broadband, seeded, random-access approximation of a Gaussian process. Quiet-
+# posture sway is stochastic with most of its power below ~1 Hz and a power-law spectrum:
+# long-range correlated, roughly 1/f, over tens of seconds (Duarte & Zatsiorsky 2001, Phys Lett
+# A 283:124, "Long-range correlations in human standing"; Delignières et al. 2011, PLoS Comput
+# Biol 7:e1001089) and a persistent random walk, steeper, below ~1 s (Collins & De Luca 1993,
+# Exp Brain Res 95:308, short-term Hurst exponent ≈ 0.7–0.8, i.e. spectral slope ≈ −2.5). [E]
+# The corner and range below are our choice within that: S(f) ∝ 1/f from 0.02 to 0.5 Hz, then
+# ∝ f^−2.5 up to 3 Hz (about 16 % of the variance above 0.5 Hz). Many components at log-spaced,
+# jittered frequencies with Rayleigh amplitudes and uniform phases make each channel Gaussian
+# with that spectrum; the realised variance is scaled to the channel's RMS (0.5° flexion, 0.35°
+# lateral, 0.6° axial, as before). To stay cheap at any number of samples the sum is evaluated
+# (value and slope) only at knots every _SWAY_KNOT_S and interpolated with cubic Hermite
+# polynomials (error < 1 % of the few 1–3 Hz components, the signal stays C¹ for the gyroscope).
+_SWAY_BAND_HZ = (0.02, 3.0)
+_SWAY_CORNER_HZ = 0.5
+_SWAY_SLOPES = (1.0, 2.5)  # spectral exponents below and above the corner
+_SWAY_COMPONENTS = 48
+_SWAY_KNOT_S = 0.05
+_RUN = 256  # knots per angle-addition run
+
+
+def _sway_spectrum(freq_hz: FloatArray) -> FloatArray:
+    """Relative power spectral density of postural sway (see above)."""
+    lo, hi = _SWAY_SLOPES
+    below = freq_hz ** (-lo)
+    above = _SWAY_CORNER_HZ ** (-lo) * (freq_hz / _SWAY_CORNER_HZ) ** (-hi)
+    out: FloatArray = np.where(freq_hz <= _SWAY_CORNER_HZ, below, above)
+    return out
+
+
 class _Oscillators:
-    """Seeded sums of sinusoids: postural sway, breathing and gait."""
+    """Seeded postural sway (broadband, see above), breathing and gait."""
 
     def __init__(self, rng: np.random.Generator) -> None:
-        def components(n: int, rms_deg: float) -> tuple[FloatArray, FloatArray, FloatArray]:
-            freq = np.exp(rng.uniform(math.log(0.03), math.log(0.5), n))
-            amp = rng.uniform(0.5, 1.0, n)
+        def components(rms_deg: float) -> tuple[FloatArray, FloatArray, FloatArray]:
+            n = _SWAY_COMPONENTS
+            edges = np.geomspace(_SWAY_BAND_HZ[0], _SWAY_BAND_HZ[1], n + 1)
+            log_edges = np.log(edges)
+            freq = np.exp(rng.uniform(log_edges[:-1], log_edges[1:]))
+            width = np.diff(edges)
+            amp = np.sqrt(2.0 * _sway_spectrum(freq) * width) * rng.rayleigh(1.0 / math.sqrt(2), n)
             amp *= rms_deg * math.sqrt(2.0) / np.sqrt(np.sum(amp**2))
-            return freq, amp, rng.uniform(0, 2 * math.pi, n)
+            return 2.0 * math.pi * freq, amp, rng.uniform(0, 2 * math.pi, n)
 
         self.sway = {
-            "flexion_deg": components(5, 0.5),
-            "lateral_deg": components(4, 0.35),
-            "axial_deg": components(4, 0.6),
+            "flexion_deg": components(0.5),
+            "lateral_deg": components(0.35),
+            "axial_deg": components(0.6),
         }
         self.breath_hz = rng.uniform(0.2, 0.3)
         self.breath_phase = rng.uniform(0, 2 * math.pi)
         self.step_hz = rng.uniform(1.7, 1.9)
         self.gait_phase = rng.uniform(0, 2 * math.pi, 6)
+        self._run_table: dict[str, tuple[FloatArray, FloatArray]] | None = None
+        self._last_run: dict[str, tuple[int, FloatArray, FloatArray]] = {}
+
+    def _run(self, channel: str, run: int) -> tuple[FloatArray, FloatArray]:
+        """Sway (deg) and its rate (deg/s) at the _RUN knots from run·_RUN on (knot k is at
+        k·_SWAY_KNOT_S), by angle addition: sin(ω(k₀ + j)h + φ) = sin(ωk₀h + φ)·cos(ωjh) +
+        cos(ωk₀h + φ)·sin(ωjh), two matrix–vector products with a table made once instead of
+        a sine per knot and component. Runs are aligned, so a knot's value never depends on
+        which times were asked for (live and offline generation agree to the bit)."""
+        omega, amp, phase = self.sway[channel]
+        if self._run_table is None:
+            steps = np.arange(_RUN) * _SWAY_KNOT_S
+            self._run_table = {
+                name: (np.cos(np.multiply.outer(steps, w)), np.sin(np.multiply.outer(steps, w)))
+                for name, (w, _, _) in self.sway.items()
+            }
+        cos_j, sin_j = self._run_table[channel]
+        start = (run * _RUN * _SWAY_KNOT_S) * omega + phase
+        sb, cb = np.sin(start) * amp, np.cos(start) * amp
+        value: FloatArray = cos_j @ sb + sin_j @ cb
+        rate: FloatArray = cos_j @ (cb * omega) - sin_j @ (sb * omega)
+        return value, rate
 
     def sway_deg(self, channel: str, t: FloatArray) -> FloatArray:
-        freq, amp, phase = self.sway[channel]
-        out = np.zeros_like(t)
-        for f, a, p in zip(freq, amp, phase, strict=True):
-            out += a * np.sin(2 * math.pi * f * t + p)
+        """Sway of one channel at times ``t`` (any order), degrees."""
+        if t.size == 0:
+            return np.zeros_like(t)
+        h = _SWAY_KNOT_S
+        cell = np.floor(t / h).astype(np.int64)
+        runs, index = np.unique(np.concatenate([cell, cell + 1]) // _RUN, return_inverse=True)
+        values, rates = np.empty((runs.size, _RUN)), np.empty((runs.size, _RUN))
+        for i, run in enumerate(runs.tolist()):
+            cached = self._last_run.get(channel)
+            if cached is None or cached[0] != run:  # live blocks reuse the run they are in
+                cached = (run, *self._run(channel, run))
+                self._last_run[channel] = cached
+            values[i], rates[i] = cached[1], cached[2]
+        flat = index * _RUN + np.concatenate([cell, cell + 1]) % _RUN
+        value, rate = values.ravel(), rates.ravel()
+        i0, i1 = flat[: t.size], flat[t.size :]
+        u = t / h - cell
+        u2, u3 = u * u, u * u * u
+        out: FloatArray = (
+            (2 * u3 - 3 * u2 + 1) * value[i0]
+            + (u3 - 2 * u2 + u) * h * rate[i0]
+            + (-2 * u3 + 3 * u2) * value[i1]
+            + (u3 - u2) * h * rate[i1]
+        )
         return out
 
     def breath(self, t: FloatArray) -> FloatArray:

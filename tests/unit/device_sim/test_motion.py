@@ -146,3 +146,40 @@ def test_a_pose_request_interrupts_a_scenario_which_then_resumes() -> None:
     assert np.ptp(k.flexion_deg[later]) > 10  # the day goes on: slouches, reaches, breaks
     with pytest.raises(KeyError):
         motion.request(200.0, "somersault")
+
+
+def test_postural_sway_is_broadband_with_most_power_below_one_hertz() -> None:
+    """The sway is a stochastic-like 1/f-ish process, not a few smooth sinusoids: the same RMS
+    per channel as before, most power below 1 Hz, but a real share above 0.5 Hz; different
+    seeds give different wearers; evaluating in blocks or at scattered times gives the same
+    values (random access)."""
+    t = np.arange(0.0, 1800.0, 0.01)
+    shares = []
+    for seed in range(3):
+        osc = Motion("standing", seed)._osc
+        for channel, rms in (("flexion_deg", 0.5), ("lateral_deg", 0.35), ("axial_deg", 0.6)):
+            x = osc.sway_deg(channel, t)
+            assert float(np.std(x)) == pytest.approx(rms, rel=0.25)
+            f = np.fft.rfftfreq(x.size, 0.01)
+            power = np.abs(np.fft.rfft(x - x.mean())) ** 2
+            shares.append((power[f < 1.0].sum() / power.sum(), power[f > 0.5].sum() / power.sum()))
+    below_1hz, above_half = np.array(shares).T
+    assert np.all(below_1hz > 0.8)
+    assert np.all(above_half > 0.04)  # the old 4-5 sinusoids had none above 0.5 Hz
+    a = Motion("standing", 0)._osc.sway_deg("flexion_deg", t[:20000])
+    b = Motion("standing", 1)._osc.sway_deg("flexion_deg", t[:20000])
+    assert abs(np.corrcoef(a, b)[0, 1]) < 0.5
+    osc = Motion("standing", 0)._osc
+    blocks = np.concatenate([osc.sway_deg("flexion_deg", t[i : i + 7]) for i in range(0, 3000, 7)])
+    assert np.array_equal(blocks[:3000], a[:3000])
+    scattered = np.array([123.456, 7.0, 99.99])
+    whole = osc.sway_deg("flexion_deg", np.arange(0.0, 200.0, 0.001))
+    assert osc.sway_deg("flexion_deg", scattered) == pytest.approx(
+        whole[np.rint(scattered * 1000).astype(int)], abs=1e-12
+    )
+    # smooth and exact enough for a gyroscope: the rate follows the sum of sinusoids itself
+    omega, amp, phase = osc.sway["flexion_deg"]
+    mid = np.arange(0.0005, 199.999, 0.001)
+    exact_rate = np.cos(np.multiply.outer(mid, omega) + phase) @ (amp * omega)
+    rate = np.diff(whole) / 0.001
+    assert np.abs(rate - exact_rate).max() < 0.01 * np.std(exact_rate)
