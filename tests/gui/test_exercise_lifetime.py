@@ -13,7 +13,6 @@ from pytestqt.qtbot import QtBot
 
 from host.engine import Engine
 from host.gui.exercise_live import CoachView
-from host.gui.exercise_tab import ExerciseTab
 from host.gui.main_window import MainWindow
 from host.recording.store import SessionStore
 from host.settings import Settings
@@ -214,13 +213,6 @@ def test_the_pain_question_outlives_the_sensor(qtbot: QtBot, window: MainWindow)
     assert not tab.exercising
     assert tab.message_label.text().startswith("Calibrate first")
     assert tab.calibrate_button.isVisibleTo(tab)
-
-
-def test_a_tab_without_a_session_explains(qtbot: QtBot, tmp_path: Path) -> None:
-    tab = ExerciseTab(tmp_path / "db.sqlite3", tmp_path / "program.toml")
-    qtbot.addWidget(tab)
-    assert not tab.start_exercise("bridge")
-    assert "Connect a sensor first" in tab.message_label.text()
 
 
 def test_an_exercise_the_store_refuses_is_kept_and_stored_again(
