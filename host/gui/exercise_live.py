@@ -28,8 +28,7 @@ import numpy as np
 from PyQt6.QtCore import QObject, pyqtSignal
 
 from host.engine import EngineListener, EngineThread, LiveUpdate
-from host.exercise.coach import Coach, CoachResult, Feedback, ScoredRep
-from host.exercise.counting import Hold
+from host.exercise.coach import Coach, CoachResult, Feedback
 from host.exercise.library import ExerciseSpec
 from host.exercise.signals import up_from_angles
 from host.gui.session import LiveSession
@@ -82,20 +81,6 @@ class CoachView:
         if self.phase == "done":
             return "done"
         return "holding" if self.holding else "counting"
-
-
-def _newest(coach: Coach) -> tuple[ScoredRep | None, Hold | None]:
-    """The newest rep and hold, in the open set or the last closed one.
-
-    The coach has no public accessor for its open set (asked for); until it has, this reads
-    the one private field, read-only and on the engine thread only.
-    """
-    current = getattr(coach, "_current", None)
-    reps: list[ScoredRep] = list(getattr(current, "reps", ()))
-    holds: list[Hold] = list(getattr(current, "holds", ()))
-    if not reps and not holds and coach.sets:
-        reps, holds = list(coach.sets[-1].reps), list(coach.sets[-1].holds)
-    return (reps[-1] if reps else None), (holds[-1] if holds else None)
 
 
 class CoachListener(EngineListener):
@@ -179,7 +164,7 @@ class CoachListener(EngineListener):
         elif line.kind == "count":
             self._count += 1
         if line.kind in ("count", "hint"):
-            rep, hold = _newest(self.coach)
+            rep, hold = self.coach.latest()
             if self.coach.spec.kind == "hold" and hold is not None and line.kind == "count":
                 self._holding = False
                 self._hold_started_s = None
