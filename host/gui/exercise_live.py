@@ -18,6 +18,7 @@ mutates engine objects).
 
 from __future__ import annotations
 
+import logging
 import math
 import threading
 import time
@@ -25,7 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from PyQt6.QtCore import QObject, pyqtSignal
+from PyQt6.QtCore import QObject, QTimer, pyqtSignal
 
 from host.engine import EngineListener, EngineThread, LiveUpdate
 from host.exercise.coach import Coach, CoachResult, Feedback
@@ -35,7 +36,10 @@ from host.gui.session import LiveSession
 
 __all__ = ["CoachListener", "CoachView", "GuidedRun"]
 
+logger = logging.getLogger(__name__)
+
 _VIEW_PERIOD_S = 1.0 / 15.0  # wall time between progress signals when the coach is silent
+_WATCH_MS = 250  # how often a running exercise checks that its engine thread is alive
 
 
 @dataclass(frozen=True, slots=True)
@@ -240,6 +244,9 @@ class GuidedRun(QObject):
         self.result: CoachResult | None = None
         self._thread: EngineThread | None = None  # the engine the coach was attached to
         self._viewed.connect(self._on_view)
+        self._watchdog = QTimer(self)
+        self._watchdog.setInterval(_WATCH_MS)
+        self._watchdog.timeout.connect(self._watch)
 
     def start(self) -> bool:
         """Attach the coach to the running engine; False when no engine runs."""
@@ -252,15 +259,26 @@ class GuidedRun(QObject):
         async def attach() -> None:
             engine.listeners.append(listener)
 
-        if not self.session.call(attach, on_done=self._attached):
-            return False
         self._thread = thread
         self.running = True
-        return True
+        if not self.session.call(attach, on_done=self._attached):
+            self.running, self._thread = False, None
+            return False
+        if self.running:  # False when the engine, already ending, refused at once
+            self._watchdog.start()
+        return self.running
 
     def _attached(self, _result: object, error: BaseException | None) -> None:
         if error is not None:  # the engine ended before the coach could join it
             self._end(self.listener.finish())
+
+    def _watch(self) -> None:
+        """End the run if its engine thread has ended without the window hearing of it (an
+        engine that died between the window's last look and the attach): nothing would feed
+        the coach or end it otherwise."""
+        if self.running and self._thread is not None and not self._thread.running:
+            logger.info("the engine of a running exercise has ended: the exercise ends too")
+            self.stop()
 
     def stop(self) -> None:
         """End the exercise now with what was counted (done sets and the open one).
@@ -299,6 +317,7 @@ class GuidedRun(QObject):
     def _end(self, result: CoachResult) -> None:
         if self.result is not None:
             return
+        self._watchdog.stop()
         self.running = False
         self.result = result
         self.finished.emit(result)

@@ -430,10 +430,11 @@ class ExerciseTab(QWidget):
         sets, reps, hold_s = self._prescription(spec)
         run = GuidedRun(self.session, spec, sets=sets, reps=reps, hold_s=hold_s, parent=self)
         run.progress.connect(self._on_progress)
-        run.finished.connect(self._on_finished)
         if not run.start():
             self.message_label.setText("The sensor disconnected; connect and start again.")
+            run.deleteLater()
             return
+        run.finished.connect(self._on_finished)  # after start: a refusal is answered above
         if self.run is not None:
             self.run.deleteLater()  # the previous run's coach and listener
         self.run = run

@@ -171,6 +171,25 @@ def test_the_engine_ending_by_itself_ends_the_exercise_and_keeps_it(
     assert window.connect_button.text() == "Connect"
 
 
+def test_an_engine_that_ends_unheard_still_ends_the_exercise(
+    qtbot: QtBot, window: MainWindow, tmp_path: Path
+) -> None:
+    """The window may miss an engine's end: its "closed" handled just before the exercise
+    attached to it (the engine dying at that moment). The run notices its engine thread is
+    gone instead of waiting for a start posture forever."""
+    _exercising(qtbot, window, "sim:ex_pelvic_tilt?speed=40&seed=1", "pelvic_tilt", 2)
+    tab = window.exercise
+    thread = window.session.engine_thread
+    assert thread is not None
+    window.session._listener.muted = True  # the window hears nothing more from this engine
+    with qtbot.waitSignal(tab.exercise_ended, timeout=3000):
+        thread.stop(0.0)
+    assert not tab.exercising
+    assert tab.last_result is not None
+    assert tab.last_result.total_reps >= 2
+    assert len(_sessions(tmp_path / "db.sqlite3")) == 1
+
+
 def test_no_progress_reaches_the_tab_after_the_end(qtbot: QtBot, window: MainWindow) -> None:
     _exercising(qtbot, window, "sim:ex_pelvic_tilt?speed=40&seed=1", "pelvic_tilt", 1)
     tab = window.exercise
