@@ -286,6 +286,13 @@ def test_pain_is_asked_on_a_terminal_when_no_flag_is_given(
     assert [(e.data["when"], e.data["nrs"]) for e in pain] == [("before", 6)]
 
 
+# the child gets Ctrl-C as KeyboardInterrupt even if this test runs with SIGINT ignored
+_CLI = (
+    "import signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+    "from host.cli import main; sys.exit(main())"
+)
+
+
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
 def test_stopping_the_run_half_way_keeps_the_reps_done(signum: int, tmp_path: Path) -> None:
     """Ctrl-C is a documented way to end 'exercise run': the reps done are printed and stored
@@ -293,7 +300,7 @@ def test_stopping_the_run_half_way_keeps_the_reps_done(signum: int, tmp_path: Pa
     db = tmp_path / "s.sqlite3"
     env = {**os.environ, "POSTURE_PROGRAM": str(tmp_path / "none.toml")}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "host.cli", "exercise", "run", "pelvic_tilt", "--device",
+        [sys.executable, "-c", _CLI, "exercise", "run", "pelvic_tilt", "--device",
          "sim:ex_pelvic_tilt?speed=10&seed=1", "--db", str(db)],
         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         env=env,
