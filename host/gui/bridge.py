@@ -138,6 +138,7 @@ class EngineBridge(QObject):
     info_received = pyqtSignal(object)  # DeviceInfo
     calibration_changed = pyqtSignal(object)  # Calibration
     error_occurred = pyqtSignal(str)
+    notice_received = pyqtSignal(str)  # not a failure: the sensor restarted, recording resumed
     frame_drained = pyqtSignal(object)  # LiveFrame, at most REDRAW_HZ per second
     _data_arrived = pyqtSignal()  # engine thread -> GUI thread: the pending queue became non-empty
 

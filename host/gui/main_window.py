@@ -147,6 +147,7 @@ class MainWindow(QMainWindow):
         self.bridge.info_received.connect(self._on_info)
         self.bridge.calibration_changed.connect(self._on_calibration)
         self.bridge.error_occurred.connect(self._on_error)
+        self.bridge.notice_received.connect(self._on_notice)
         self.session.stopped.connect(
             lambda: self.status_bar.showMessage("Sensor link closed", 5_000)
         )
@@ -424,6 +425,10 @@ class MainWindow(QMainWindow):
     def _on_error(self, message: str) -> None:
         logger.warning("engine: %s", message)
         self.status_bar.showMessage(message, 30_000)
+
+    def _on_notice(self, message: str) -> None:
+        logger.info("engine: %s", message)
+        self.status_bar.showMessage(message, 15_000)
 
     # ------------------------------------------------------------------ user actions
 

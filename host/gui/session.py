@@ -87,6 +87,10 @@ class GuiListener(EngineListener):
         if not self.muted:
             self._bridge.error_occurred.emit(message)
 
+    def on_notice(self, message: str) -> None:
+        if not self.muted:
+            self._bridge.notice_received.emit(message)
+
 
 class CallWatcher(QObject):
     """Delivers the outcome of an engine call to the GUI thread.

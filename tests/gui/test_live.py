@@ -203,3 +203,23 @@ def test_haptics_setting_and_quiet_hours_reach_the_running_engine(
         )
     )
     qtbot.waitUntil(lambda: not window.session_engine().haptics, timeout=3000)
+
+
+def test_engine_notices_reach_the_status_bar(qtbot: QtBot, window: MainWindow) -> None:
+    """A notice from the engine thread (e.g. the sensor restarted) is shown, queued, not lost."""
+    import threading
+
+    from host.gui.session import GuiListener
+
+    listener = GuiListener(window.bridge)
+    worker = threading.Thread(target=listener.on_notice, args=("sensor restarted (power cycle)",))
+    worker.start()
+    worker.join()
+    qtbot.waitUntil(
+        lambda: window.status_bar.currentMessage() == "sensor restarted (power cycle)",
+        timeout=2000,
+    )
+    listener.muted = True  # a stopping engine's notices are dropped
+    listener.on_notice("stale")
+    qtbot.wait(50)
+    assert window.status_bar.currentMessage() == "sensor restarted (power cycle)"
