@@ -37,6 +37,7 @@ from typing import Any
 
 from host.errors import ConfigError
 from host.exercise.library import ExerciseSpec, load_library
+from host.private_dirs import make_private_dirs
 
 __all__ = [
     "ALERT_MODES",
@@ -259,7 +260,7 @@ def save_program(text: str, path: Path | None = None) -> Path:
     parse_program(text)
     path = default_program_path() if path is None else path
     try:
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        make_private_dirs(path.parent)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         os.fchmod(fd, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as handle:

@@ -126,7 +126,9 @@ def run_dashboard(options: DashboardOptions, started: float | None = None) -> in
 
 def save_screenshot(window: QWidget, path: Path) -> bool:
     """Grab ``window`` to a PNG readable by the user only (health data)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    from host.private_dirs import make_private_dirs
+
+    make_private_dirs(path.parent)
     ok = window.grab().save(str(path), "PNG")
     if ok:
         path.chmod(0o600)

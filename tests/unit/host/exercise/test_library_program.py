@@ -170,10 +170,12 @@ def test_program_without_exercises_or_header() -> None:
 
 
 def test_program_is_stored_private(tmp_path: Path) -> None:
-    path = tmp_path / "cfg" / "program.toml"
+    path = tmp_path / "config" / "posture-companion" / "program.toml"
     save_program(_PROGRAM, path)
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    # every folder it had to create is private, not just the last one
     assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+    assert stat.S_IMODE(path.parent.parent.stat().st_mode) == 0o700
     loaded = load_program(path)
     assert loaded is not None
     assert loaded.title == "Back, weeks 1-4"
