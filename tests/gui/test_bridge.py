@@ -98,15 +98,19 @@ def test_timer_drains_and_plot_paints(update_factory: Callable[..., Any], qtbot:
     qtbot.waitUntil(lambda: len(plot.latencies_s) == 1, timeout=2000)
     assert 0.0 < plot.latencies_s[0] < 1.0
     assert plot.paint_count >= 1
-    # The curve is drawn: the grabbed image has the flexion colour somewhere.
-    image = plot.grab().toImage()
-    blue = [
-        (x, y)
-        for x in range(0, 800, 2)
-        for y in range(0, 300)
-        if image.pixelColor(x, y).blue() - image.pixelColor(x, y).red() > 100
-    ]
-    assert len(blue) > 100
+    # The curve is drawn: the grabbed image has the flexion colour across the plot (the legend's
+    # sample line alone gives about a dozen). Under CPU load the first paint after the data can
+    # lag the latency bookkeeping, so allow the next few frames.
+    def blue_pixels() -> int:
+        image = plot.grab().toImage()
+        return sum(
+            1
+            for x in range(0, 800, 2)
+            for y in range(0, 300)
+            if image.pixelColor(x, y).blue() - image.pixelColor(x, y).red() > 100
+        )
+
+    qtbot.waitUntil(lambda: blue_pixels() > 100, timeout=3000)
     bridge.stop()
 
 
