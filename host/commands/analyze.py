@@ -15,6 +15,7 @@ import numpy as np
 from host.commands._live import hold_seconds, threshold_deg
 from host.commands.calibrate import calibration_from_windows, read_recording
 from host.errors import ConfigError
+from host.recording.cli_args import open_private
 from host.samples import SampleBlock
 
 if TYPE_CHECKING:
@@ -158,10 +159,7 @@ def _write_alerts(args: argparse.Namespace, samples: SampleBlock, analysis: Anal
 
 def _private_file(path: Path) -> io.TextIOWrapper:
     """Open ``path`` for writing, readable by the user only (health data)."""
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot write: {exc}") from exc
+    fd = open_private(path)  # 0600 even when it existed with a looser mode
     return os.fdopen(fd, "w", encoding="utf-8", newline="\n")
 
 

@@ -10,7 +10,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from host.csvio import GRAVITY_M_S2, read_csv, write_csv, write_csv_stream
+from host.csvio import (
+    GRAVITY_M_S2,
+    MIN_RATE_HZ,
+    MIN_SAMPLES,
+    read_csv,
+    write_csv,
+    write_csv_stream,
+)
 from host.errors import InputDataError
 from host.samples import SampleBlock
 
@@ -91,10 +98,12 @@ def test_extra_columns_order_bom_comments_and_t_s(tmp_path: Path) -> None:
         "a,9.81,0,0.1,0.00\n"
         "\n"
         "b,9.80,0,0.2,0.01\n"
-    )
+    ) + "".join(f"c,9.79,0,0.3,{k / 100:.2f}\n" for k in range(2, MIN_SAMPLES))
     rec = read_csv(write_text(tmp_path / "x.csv", text))
-    np.testing.assert_allclose(rec.samples.t_s, [0.0, 0.01])
-    np.testing.assert_allclose(rec.samples.accel_m_s2, [[0.1, 0, 9.81], [0.2, 0, 9.80]])
+    np.testing.assert_allclose(rec.samples.t_s, np.arange(MIN_SAMPLES) / 100)
+    np.testing.assert_allclose(
+        rec.samples.accel_m_s2[:3], [[0.1, 0, 9.81], [0.2, 0, 9.80], [0.3, 0, 9.79]]
+    )
     assert rec.samples.gyro_rad_s is None
 
 
@@ -110,13 +119,27 @@ def test_extra_columns_order_bom_comments_and_t_s(tmp_path: Path) -> None:
         ("t,ax,ay,az\n0,9.8,0,0\n0.01,9.8,,0\n", r"x\.csv:3: column ay is ''"),
         ("t,ax,ay,az\n0,9.8,0,0\n0.01,9.8\n", r"x\.csv:3: has 2 fields but the header has 4"),
         ("t,ax,ay,az\n0,9.8,0,0\n\n0.01,9.8,nan,0\n", r"x\.csv:4: column ay is nan"),
-        ("t,ax,ay,az\n0,9.8,0,0\n0.01,inf,0,0\n", r"x\.csv:3: column ax is inf"),
         ("t,ax,ay,az\n0,9.8,0,0\n0.01,9.8,0,0\n0.01,9.8,0,0\n", r"x\.csv:4: time repeats"),
         (
             "t,ax,ay,az\n0,9.8,0,0\n# c\n0.02,9.8,0,0\n0.01,9.8,0,0\n",
             r"x\.csv:5: time goes backwards \(0\.020000 s then 0\.010000 s\)",
         ),
-        ("t,ax,ay,az\n0,0.001,0,0\n0.01,0.001,0,0\n", r"neither ≈ 9\.81 m/s² nor ≈ 1 g"),
+        (
+            "t,ax,ay,az\n" + "".join(f"{k / 100},0.001,0,0\n" for k in range(MIN_SAMPLES)),
+            r"neither ≈ 9\.81 m/s² nor ≈ 1 g",
+        ),
+        ("", r"x\.csv is empty"),
+        ("\n \n", r"x\.csv is empty"),
+        ("t;ax;ay;az\n0;9.8;0;0\n", r"x\.csv:1: .*columns must be separated by commas"),
+        (
+            "t\tax\tay\taz\n0\t9.8\t0\t0\n",
+            r"separated by tabs: columns must be separated by commas",
+        ),
+        (
+            "t,ax,ay,az\n0,9.8,0,0\n0.01,inf,0,0\n",
+            r"x\.csv:3: column ax is inf, not a finite number",
+        ),
+        ("t,ax,ay,az\n0,9.8,0,0\n0.01,-inf,0,0\n", r"column ax is -inf, not a finite number"),
     ],
 )
 def test_bad_files_are_refused_naming_the_line(tmp_path: Path, text: str, match: str) -> None:
@@ -241,3 +264,126 @@ def test_stream_writer_matches_the_file_writer(tmp_path: Path) -> None:
     write_csv_stream(buffer, original)
     assert buffer.getvalue() == path.read_text(encoding="utf-8")
     assert buffer.getvalue().count("\n") == 51
+
+
+def _rows(n: int, gyro: bool = True) -> str:
+    """n well-formed rows at 100 Hz (still, upright)."""
+    header = "t,ax,ay,az,gx,gy,gz\n" if gyro else "t,ax,ay,az\n"
+    tail = ",0.001,0,0\n" if gyro else "\n"
+    return header + "".join(f"{k / 100:.2f},9.81,0.01,0.02{tail}" for k in range(n))
+
+
+@pytest.mark.parametrize("gyro", [True, False])
+@pytest.mark.parametrize("n", range(MIN_SAMPLES))
+def test_too_few_samples_are_refused_with_the_count(tmp_path: Path, n: int, gyro: bool) -> None:
+    """0..9 samples: a clear message (no numpy warning: pytest runs with -W error)."""
+    path = write_text(tmp_path / "tiny.csv", _rows(n, gyro))
+    if n == 0:
+        match = rf"tiny\.csv: no samples after the header; need at least {MIN_SAMPLES}"
+    else:
+        plural = "" if n == 1 else "s"
+        match = rf"tiny\.csv: only {n} sample{plural}; need at least {MIN_SAMPLES}$"
+    with pytest.raises(InputDataError, match=match):
+        read_csv(path)
+
+
+@pytest.mark.parametrize("gyro", [True, False])
+def test_the_minimum_number_of_samples_is_read(tmp_path: Path, gyro: bool) -> None:
+    rec = read_csv(write_text(tmp_path / "ten.csv", _rows(MIN_SAMPLES, gyro)))
+    assert len(rec.samples) == MIN_SAMPLES
+    assert rec.warnings == []
+
+
+def _scaled(samples: SampleBlock, t_scale: float, gyro_scale: float = 1.0) -> SampleBlock:
+    gyro = None if samples.gyro_rad_s is None else samples.gyro_rad_s * gyro_scale
+    return SampleBlock(samples.t_s * t_scale, samples.accel_m_s2, gyro)
+
+
+@pytest.mark.parametrize("gyro", [True, False])
+def test_time_in_milliseconds_is_converted_before_the_gyro_check(
+    tmp_path: Path, gyro: bool
+) -> None:
+    """t = 3000, 3010, 3020 ... at 100 Hz: milliseconds, not a 0.1 Hz recording; and the
+    gyroscope (in rad/s) is left alone although its rotation is 1000x the accelerometer's per
+    unit of t as written."""
+    original = recording(gyro=gyro)
+    path = tmp_path / "ms.csv"
+    write_csv(path, _scaled(original, 1000.0))
+    rec = read_csv(path)
+    assert len(rec.warnings) == 1
+    assert "time looks like it is in milliseconds" in rec.warnings[0]
+    assert "100 Hz" in rec.warnings[0]
+    np.testing.assert_allclose(rec.samples.t_s, original.t_s, atol=1e-9)
+    if gyro:
+        assert rec.samples.gyro_rad_s is not None
+        assert original.gyro_rad_s is not None
+        np.testing.assert_allclose(rec.samples.gyro_rad_s, original.gyro_rad_s, atol=5e-7)
+
+
+def test_milliseconds_and_deg_per_s_are_both_converted(tmp_path: Path) -> None:
+    original = recording()
+    path = tmp_path / "ms_deg.csv"
+    write_csv(path, _scaled(original, 1000.0, 180.0 / math.pi))
+    rec = read_csv(path)
+    assert [w.split(": ")[1].split(" looks")[0] for w in rec.warnings] == ["time", "angular rate"]
+    assert rec.samples.gyro_rad_s is not None
+    assert original.gyro_rad_s is not None
+    np.testing.assert_allclose(rec.samples.gyro_rad_s, original.gyro_rad_s, atol=1e-5)
+
+
+def _khz_bend(n: int = 3000) -> SampleBlock:
+    """A 1 kHz recording of a forward bend: a step of 1 ms, or 1 s if t were seconds."""
+    base = recording(n=n // 10)
+    t = 3.0 + np.arange(n) / 1000.0
+    accel = np.stack([np.interp(t, base.t_s, base.accel_m_s2[:, i]) for i in range(3)], axis=1)
+    assert base.gyro_rad_s is not None
+    gyro = np.stack([np.interp(t, base.t_s, base.gyro_rad_s[:, i]) for i in range(3)], axis=1)
+    return SampleBlock(t, accel, gyro)
+
+
+def test_one_khz_in_milliseconds_is_told_from_one_hz_by_the_gyroscope(tmp_path: Path) -> None:
+    """A median step of 1: 1 kHz in ms or 1 Hz in s. The gyroscope's rotation matches the
+    accelerometer's only with t / 1000, so it is milliseconds."""
+    original = _khz_bend()
+    path = tmp_path / "khz.csv"
+    write_csv(path, _scaled(original, 1000.0))
+    rec = read_csv(path)
+    assert len(rec.warnings) == 1
+    assert "milliseconds" in rec.warnings[0]
+    assert "1000 Hz" in rec.warnings[0]
+    np.testing.assert_allclose(rec.samples.t_s, original.t_s, atol=1e-9)
+
+
+def test_one_hz_is_too_low_not_too_short(tmp_path: Path) -> None:
+    """A real 1 Hz recording (every 100th row of a 100 Hz one): refused for its rate, with a
+    hint about milliseconds because the step alone cannot tell."""
+    base = recording(n=3000)
+    slow = base.slice(0, 3000)
+    keep = np.arange(0, 3000, 100)
+    assert slow.gyro_rad_s is not None
+    one_hz = SampleBlock(slow.t_s[keep], slow.accel_m_s2[keep], slow.gyro_rad_s[keep])
+    path = tmp_path / "slow.csv"
+    write_csv(path, one_hz)
+    with pytest.raises(
+        InputDataError,
+        match=rf"slow\.csv: sample rate 1 Hz is too low \(need ≥ {MIN_RATE_HZ:.0f} Hz\).*"
+        "if t is in milliseconds",
+    ):
+        read_csv(path)
+
+
+@pytest.mark.parametrize("step_s", [0.2, 0.05, 0.5])
+def test_low_rates_in_seconds_are_refused(tmp_path: Path, step_s: float) -> None:
+    t = np.arange(40) * step_s
+    accel = np.tile([9.81, 0.0, 0.1], (40, 1))
+    path = tmp_path / "low.csv"
+    write_csv(path, SampleBlock(t, accel, None))
+    with pytest.raises(InputDataError, match=rf"sample rate {1 / step_s:.3g} Hz is too low"):
+        read_csv(path)
+
+
+def test_the_lowest_rate_is_read(tmp_path: Path) -> None:
+    t = np.arange(40) / MIN_RATE_HZ
+    path = tmp_path / "low.csv"
+    write_csv(path, SampleBlock(t, np.tile([9.81, 0.0, 0.1], (40, 1)), None))
+    assert read_csv(path).warnings == []
