@@ -61,7 +61,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument(
         "--placement", default="lumbar", help="sensor placement (default lumbar; notes §2)"
     )
-    add_db_argument(parser)
+    add_db_argument(parser, create=True)
     parser.set_defaults(func=run)
 
 

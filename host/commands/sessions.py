@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
-from typing import TYPE_CHECKING
 
-from host.recording.cli_args import add_db_argument, open_store
-
-if TYPE_CHECKING:
-    from host.recording.store import SessionInfo, SessionStore
+from host.recording.cli_args import NoDatabaseError, add_db_argument, open_store
+from host.recording.store import SessionInfo, SessionStore
 
 __all__ = ["register", "run"]
 
@@ -72,11 +69,21 @@ def _pain_text(pain: dict[str, int]) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    """List sessions; 0 even when there are none."""
-    with open_store(args) as store:
-        sessions = store.sessions()
-        pains = {s.id: _pain(store, s) for s in sessions}
-        durations = {s.id: _duration_s(store, s) for s in sessions}
+    """List sessions; 0 even when there are none (also before the default database exists)."""
+    store: SessionStore | None = None  # stays None for the default database before any recording
+    try:
+        store = open_store(args)
+    except NoDatabaseError:
+        if args.db is not None:
+            raise  # a mistyped --db: say so (exit 2) rather than "no sessions yet"
+    sessions: list[SessionInfo] = []
+    pains: dict[int, dict[str, int]] = {}
+    durations: dict[int, float] = {}
+    if store is not None:
+        with store:
+            sessions = store.sessions()
+            pains = {s.id: _pain(store, s) for s in sessions}
+            durations = {s.id: _duration_s(store, s) for s in sessions}
     if args.json:
         for s in sessions:
             row: dict[str, object] = {

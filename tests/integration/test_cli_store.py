@@ -15,6 +15,7 @@ import pytest
 from host.cli import main
 from host.csvio import read_csv, write_csv
 from host.recording.schema import SCHEMA_VERSION
+from host.recording.store import SessionStore
 from host.recording.synthetic import SITTING, Segment, desk_day, synthesize
 
 PREAMBLE = [
@@ -132,6 +133,7 @@ def test_damaged_database_exit_code_and_others_readable(
 ) -> None:
     good, bad, newer = tmp_path / "good.db", tmp_path / "bad.db", tmp_path / "newer.db"
     for db in (good, newer):
+        SessionStore.open(db).close()  # read-only commands no longer create databases
         assert _run(capsys, "sessions", "--db", str(db))[0] == 0
     bad.write_bytes(b"\x00garbage" * 4096)
     code, _, err = _run(capsys, "sessions", "--db", str(bad))
@@ -215,3 +217,44 @@ def test_simulated_day_statistics_match_ground_truth(
     valid = o["valid_s"]
     high = (o["iso_zone_s"]["20-60"] + o["iso_zone_s"][">60"]) / valid
     assert high == pytest.approx(np.mean(truth > 20.0), abs=0.03)
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["sessions"],
+        ["sessions", "--json"],
+        ["stats"],
+        ["stats", "1"],
+        ["report", "-o", "r.pdf"],
+        ["export", "1", "--format", "csv"],
+        ["delete", "1", "--yes"],
+    ],
+)
+def test_read_commands_do_not_create_a_mistyped_database(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    argv: list[str],
+) -> None:
+    missing = tmp_path / "typo" / "a.db"
+    monkeypatch.chdir(tmp_path)
+    code, out, err = _run(capsys, *argv, "--db", str(missing))
+    assert code == 2
+    assert f"no session database at {missing}" in err
+    assert out == ""
+    assert sorted(p.name for p in tmp_path.iterdir()) == []  # no folder, no file, no report
+
+
+def test_sessions_without_the_default_database_lists_none_and_creates_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    code, out, _ = _run(capsys, "sessions")
+    assert (code, out.split(":")[0]) == (0, "no sessions yet")
+    assert _run(capsys, "sessions", "--json")[:2] == (0, "")
+    assert not (tmp_path / "data").exists()
+    code, _, err = _run(capsys, "stats")
+    assert code == 2
+    assert "no session database at" in err
+    assert not (tmp_path / "data").exists()
