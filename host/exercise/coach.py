@@ -6,8 +6,15 @@ output, or a whole recording at once: the result is the same) and answers with
 
 Phases: ``waiting`` (for 2 s of stillness in the expected start posture, which becomes the
 reference of every signal), ``active`` (counting), ``rest`` (between sets; a rep started early
-simply begins the next set) and ``done``. A set ends when its target is reached, or when the
-wearer has stopped for ``set_gap_s`` after at least one rep or hold (an incomplete set).
+simply begins the next set) and ``done``. A set ends when its target number of attempts is
+reached, or when the wearer has stopped for ``set_gap_s`` after at least one rep or hold (an
+incomplete set). A pause during the prescribed rest never ends a set: the gap is counted from
+the end of the rest, so a rep made while resting is the first of the next set, not a set of one.
+
+The prescription decides what counts: a full-range rep (or a hold) shorter than 90 % of the
+prescribed hold (:data:`~host.exercise.scoring.HOLD_TOLERANCE`) is an attempt, shown and stored,
+but not a counted rep or hold, and a set is complete only when its counted reps or holds reach
+the prescribed number.
 """
 
 from __future__ import annotations
@@ -22,7 +29,7 @@ import numpy.typing as npt
 from calibration.model import Calibration
 from host.exercise.counting import Hold, HoldConfig, HoldDetector, Rep, RepConfig, RepCounter
 from host.exercise.library import ExerciseSpec
-from host.exercise.scoring import RepScore, score_rep
+from host.exercise.scoring import RepScore, held_enough, score_rep
 from host.exercise.signals import StartPosture, StartWatch, relative_signals
 from host.samples import SampleBlock
 
@@ -52,16 +59,25 @@ class Feedback:
 
 @dataclass(frozen=True, slots=True)
 class ScoredRep:
-    """A repetition with its score; ``number`` is its count in the set (0 for a partial)."""
+    """A repetition with its score; ``number`` is its attempt number in the set (0 for a
+    partial). It counts when it is full-range and held as prescribed."""
 
     rep: Rep
     score: RepScore
     number: int
 
+    @property
+    def counted(self) -> bool:
+        return not self.rep.partial and self.score.held
+
 
 @dataclass(frozen=True, slots=True)
 class SetResult:
-    """One set: its repetitions (full and partial) or holds, and whether it reached its target."""
+    """One set: its repetitions (full and partial) or holds, and whether it reached its target.
+
+    ``hold_target_s`` is the prescribed hold (of each hold, or at the top of each rep); reps and
+    holds shorter than it (see :func:`~host.exercise.scoring.held_enough`) do not count.
+    """
 
     index: int
     start_s: float
@@ -69,19 +85,36 @@ class SetResult:
     target: int
     reps: tuple[ScoredRep, ...] = ()
     holds: tuple[Hold, ...] = ()
+    hold_target_s: float = 0.0
 
     @property
     def full_reps(self) -> int:
+        """Full-range reps (held as prescribed or not)."""
         return sum(1 for r in self.reps if not r.rep.partial)
+
+    @property
+    def counted_reps(self) -> int:
+        """Reps that count: full range and held at the top as prescribed."""
+        return sum(1 for r in self.reps if r.counted)
+
+    @property
+    def short_reps(self) -> int:
+        """Full-range reps not held at the top as long as prescribed (not counted)."""
+        return self.full_reps - self.counted_reps
 
     @property
     def partial_reps(self) -> int:
         return sum(1 for r in self.reps if r.rep.partial)
 
     @property
+    def full_holds(self) -> int:
+        """Holds that lasted as long as prescribed (counted)."""
+        return sum(1 for h in self.holds if held_enough(h.hold_s, self.hold_target_s))
+
+    @property
     def done(self) -> int:
         """Counted reps, or holds, in this set."""
-        return len(self.holds) if self.holds else self.full_reps
+        return self.full_holds if self.holds else self.counted_reps
 
     @property
     def complete(self) -> bool:
@@ -117,6 +150,21 @@ class CoachResult:
     def holds(self) -> list[Hold]:
         return [h for s in self.sets for h in s.holds]
 
+    @property
+    def counted(self) -> int:
+        """Counted reps or holds over the session (as prescribed)."""
+        return sum(s.done for s in self.sets)
+
+    @property
+    def prescribed_total(self) -> int:
+        """Reps or holds prescribed over the session (sets × reps)."""
+        return self.prescribed_sets * self.prescribed_reps
+
+    @property
+    def complete(self) -> bool:
+        """Every prescribed set was done and complete."""
+        return len(self.sets) >= self.prescribed_sets and all(s.complete for s in self.sets)
+
 
 @dataclass(slots=True)
 class _SetState:
@@ -125,6 +173,11 @@ class _SetState:
     reps: list[ScoredRep] = field(default_factory=list)
     holds: list[Hold] = field(default_factory=list)
     last_activity_s: float = math.nan
+    rest_until_s: float = -math.inf  # opened during the rest: no gap ends it before this
+
+    @property
+    def idle_from_s(self) -> float:
+        return max(self.last_activity_s, self.rest_until_s)
 
 
 class Coach:
@@ -213,6 +266,8 @@ class Coach:
     def _open_set(self, t: float, out: list[Feedback]) -> _SetState:
         index = len(self.sets)
         self._current = _SetState(index, t)
+        if self.phase == "rest":  # started early: the rest still protects it from the gap
+            self._current.rest_until_s = self._rest_since_s + self.spec.rest_s
         what = "holds" if self.spec.kind == "hold" else "reps"
         out.append(
             Feedback(t, f"set {index + 1}/{self.sets_target}: {self.reps_target} {what}", "set")
@@ -251,21 +306,23 @@ class Coach:
     def _ensure_set(self, t: float, out: list[Feedback]) -> _SetState:
         if self._current is not None:
             return self._current
+        cur = self._open_set(t, out)
         self.phase = "active"
-        return self._open_set(t, out)
+        return cur
 
     def _after_gap(self, start_s: float, out: list[Feedback]) -> _SetState:
         """The set a rep or hold starting at ``start_s`` belongs to (a long pause closes one)."""
         cur = self._current
-        if cur is not None and start_s - cur.last_activity_s >= self.set_gap_s:
-            self._close_set(cur.last_activity_s + self.set_gap_s, out)
+        if cur is not None and start_s - cur.idle_from_s >= self.set_gap_s:
+            self._close_set(cur.idle_from_s + self.set_gap_s, out)
         return self._ensure_set(start_s, out)
 
     def _on_rep(self, rep: Rep, out: list[Feedback]) -> None:
         cur = self._after_gap(rep.start_s, out)
-        score = score_rep(rep, self.spec)
+        score = score_rep(rep, self.spec, hold_target_s=self.hold_target_s)
         number = 0 if rep.partial else sum(1 for r in cur.reps if not r.rep.partial) + 1
-        cur.reps.append(ScoredRep(rep, score, number))
+        scored = ScoredRep(rep, score, number)
+        cur.reps.append(scored)
         cur.last_activity_s = rep.end_s
         if rep.partial:
             pct = 100.0 * score.range_ratio
@@ -273,8 +330,18 @@ class Coach:
                 Feedback(rep.end_s, f"partial rep ({pct:.0f} % of range): go further", "hint")
             )
             return
-        out.append(Feedback(rep.end_s, f"rep {number}/{self.reps_target}", "count"))
-        if score.hint:
+        if scored.counted:
+            out.append(Feedback(rep.end_s, f"rep {number}/{self.reps_target}", "count"))
+        else:
+            out.append(
+                Feedback(
+                    rep.end_s,
+                    f"rep {number}/{self.reps_target} held {rep.hold_s:.0f} s: not counted, "
+                    f"hold {self.hold_target_s:.0f} s at the top",
+                    "count",
+                )
+            )
+        if score.hint and not score.hint.startswith("hold "):  # that one is said above
             out.append(Feedback(rep.end_s, score.hint, "hint"))
         if number >= self.reps_target:
             self._close_set(rep.end_s, out)
@@ -284,19 +351,21 @@ class Coach:
         cur.holds.append(hold)
         cur.last_activity_s = hold.end_s
         n = len(cur.holds)
+        full = held_enough(hold.hold_s, self.hold_target_s)
+        note = "" if full else f" (short of {self.hold_target_s:.0f} s: not counted)"
         out.append(
-            Feedback(hold.end_s, f"hold {n}/{self.reps_target}: {hold.hold_s:.0f} s", "count")
+            Feedback(hold.end_s, f"hold {n}/{self.reps_target}: {hold.hold_s:.0f} s{note}", "count")
         )
         if hold.sway_rms_deg > self.spec.stillness_max_deg:
             out.append(Feedback(hold.end_s, "try to keep your trunk still", "hint"))
-        elif hold.hold_s < 0.8 * self.hold_target_s:
+        elif not full:
             out.append(Feedback(hold.end_s, f"hold longer: {self.hold_target_s:.0f} s", "hint"))
         if n >= self.reps_target:
             self._close_set(hold.end_s, out)
 
     def _check_gap(self, t: float, active: bool, out: list[Feedback]) -> None:
         cur = self._current
-        idle_s = math.nan if cur is None else t - cur.last_activity_s
+        idle_s = math.nan if cur is None else t - cur.idle_from_s
         if not active and idle_s >= self.set_gap_s:
             self._close_set(t, out)
         if self.phase == "rest" and t - self._rest_since_s >= self.spec.rest_s:
@@ -312,19 +381,36 @@ class Coach:
             self._counter.finish()
         self.sets.append(
             SetResult(
-                cur.index, cur.start_s, t, self.reps_target, tuple(cur.reps), tuple(cur.holds)
+                cur.index,
+                cur.start_s,
+                t,
+                self.reps_target,
+                tuple(cur.reps),
+                tuple(cur.holds),
+                self.hold_target_s,
             )
         )
         self._current = None
         if len(self.sets) >= self.sets_target:
             self.phase = "done"
-            out.append(Feedback(t, "done: well done!", "done"))
+            out.append(Feedback(t, "done: " + self.verdict(), "done"))
             return
         self.phase = "rest"
         self._rest_since_s = t
         out.append(Feedback(t, f"rest {self.spec.rest_s:.0f} s", "rest"))
 
     # ------------------------------------------------------------------ result
+
+    def verdict(self) -> str:
+        """ "well done!" when every prescribed set is complete, else what was counted of the
+        prescription: "7/10 reps — next time aim for 10"."""
+        done = sum(s.done for s in self.sets)
+        total = self.sets_target * self.reps_target
+        if len(self.sets) >= self.sets_target and all(s.complete for s in self.sets):
+            return "well done!"
+        what = "holds" if self.spec.kind == "hold" else "reps"
+        held = f" of {self.hold_target_s:.0f} s" if self.hold_target_s >= 1.0 else ""
+        return f"{done}/{total} {what}{held} — next time aim for {total}"
 
     def finish(self) -> CoachResult:
         """Close an open set and return the session (call once, at the end)."""

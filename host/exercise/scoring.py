@@ -10,6 +10,12 @@ Each rep gets four components, each 0–1, and a 0–100 score:
 * **steadiness**: RMS of the off-axis signal (lateral wobble while pitching), 1 below half the
   exercise's ``steadiness_max_deg``, 0 at twice it. 20 %.
 
+The **prescribed hold** decides whether a rep counts: a rep held at the top for less than
+:data:`HOLD_TOLERANCE` (90 %) of the prescribed hold (the therapist's ``hold_s``, else the
+library's) is ``held = False`` and gets the hint "hold N s at the top"; the coach does not count
+it towards a complete set. 90 % leaves room for the detector's edge timing (a few tenths of a
+second) without letting a 3 s hold pass for a prescribed 10 s.
+
 The weights are our choice (not from a validated instrument): range matters most to a therapist,
 the rest tells the patient *how* to improve. Feedback words follow the worst component.
 """
@@ -25,9 +31,18 @@ import numpy.typing as npt
 from host.exercise.counting import Rep
 from host.exercise.library import ExerciseSpec
 
-__all__ = ["RepScore", "score_rep", "sparc"]
+__all__ = ["HOLD_TOLERANCE", "RepScore", "held_enough", "score_rep", "sparc"]
 
 FloatArray = npt.NDArray[np.float64]
+
+HOLD_TOLERANCE = 0.9
+"""A hold (or the hold at the top of a rep) counts when it lasts ≥ this share of the prescribed
+hold."""
+
+
+def held_enough(hold_s: float, prescribed_hold_s: float) -> bool:
+    """Whether a hold of ``hold_s`` meets a prescribed hold (always, without one: < 1 s)."""
+    return prescribed_hold_s < 1.0 or hold_s >= HOLD_TOLERANCE * prescribed_hold_s
 
 
 def sparc(speed: FloatArray, rate_hz: float, *, fc_hz: float = 10.0, amp_th: float = 0.05) -> float:
@@ -65,6 +80,7 @@ class RepScore:
         range_score, tempo_score, smooth_score, steady_score: components 0–1.
         quality: weighted 0–100.
         hint: ``""`` or the one thing to improve ("go further", "slower", ...).
+        held: the hold at the top met the prescribed hold (see :data:`HOLD_TOLERANCE`).
     """
 
     range_ratio: float
@@ -77,14 +93,18 @@ class RepScore:
     steady_score: float
     quality: float
     hint: str
+    held: bool = True
 
 
 def _clip01(x: float) -> float:
     return max(0.0, min(1.0, x))
 
 
-def score_rep(rep: Rep, spec: ExerciseSpec) -> RepScore:
-    """Score a finished repetition against its exercise."""
+def score_rep(rep: Rep, spec: ExerciseSpec, *, hold_target_s: float | None = None) -> RepScore:
+    """Score a finished repetition against its exercise and the prescribed hold at the top
+    (``hold_target_s``; default: the library's ``hold_s``)."""
+    target_hold_s = spec.hold_s if hold_target_s is None else hold_target_s
+    held = held_enough(rep.hold_s, target_hold_s)
     ratio = rep.peak_deg / spec.target_deg
     lo, hi = spec.tempo_s
     d = rep.duration_s
@@ -115,8 +135,8 @@ def score_rep(rep: Rep, spec: ExerciseSpec) -> RepScore:
         hint = "slower"
     elif wobble > m:
         hint = "keep your trunk level"
-    elif spec.hold_s >= 1.0 and rep.hold_s < 0.7 * spec.hold_s:
-        hint = f"hold {spec.hold_s:.0f} s at the top"
+    elif not held:
+        hint = f"hold {target_hold_s:.0f} s at the top"
     elif d > hi:
         hint = "a little quicker"
-    return RepScore(ratio, d, s, wobble, range_score, tempo, smooth, steady, quality, hint)
+    return RepScore(ratio, d, s, wobble, range_score, tempo, smooth, steady, quality, hint, held)

@@ -159,9 +159,14 @@ def test_coach_feedback_sequence_on_synthetic_reps() -> None:
     rate = 100.0
     t = np.arange(0.0, 70.0, 1.0 / rate)
     theta = np.full_like(t, -90.0)
-    for i in range(3):  # three 25° bridges with 3 s holds, then stillness
+
+    def minjerk(x: np.ndarray) -> np.ndarray:  # a human move's profile (Flash & Hogan 1985)
+        x = np.clip(x, 0.0, 1.0)
+        return np.asarray(x**3 * (10.0 - 15.0 * x + 6.0 * x**2))
+
+    for i in range(3):  # three 25° bridges with 3 s holds (2 s moves), then stillness
         t0 = 5.0 + 8.0 * i
-        ramp = np.clip((t - t0) / 2.0, 0, 1) - np.clip((t - t0 - 5.0) / 2.0, 0, 1)
+        ramp = minjerk((t - t0) / 2.0) - minjerk((t - t0 - 5.0) / 2.0)
         theta -= 25.0 * ramp
     up = np.stack([-np.sin(np.radians(theta)), np.zeros_like(t), np.cos(np.radians(theta))], 1)
     coach = Coach(spec, sets=2, reps=3)
