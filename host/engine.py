@@ -12,6 +12,8 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import dataclasses
+import json
 import logging
 import threading
 from collections.abc import Awaitable, Callable, Sequence
@@ -36,7 +38,14 @@ if TYPE_CHECKING:
     from host.recording.recorder import Recorder
     from host.recording.store import SessionStore
 
-__all__ = ["Engine", "EngineConfig", "EngineListener", "EngineThread", "LiveUpdate"]
+__all__ = [
+    "Engine",
+    "EngineConfig",
+    "EngineListener",
+    "EngineThread",
+    "LiveUpdate",
+    "policy_record",
+]
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -365,12 +374,15 @@ class Engine:
             self._analyzer.set_calibration(calibration)
         if calibration is not None:
             self._record_event(self._last_t_s, "calibration", calibration.to_dict())
+            self._update_header(calibration=calibration.to_dict())
         self._notify("on_calibration", calibration)
 
     async def set_alert_config(self, config: AlertConfig) -> None:
         """Switch alert policy (dwell counting starts afresh)."""
         self._alert_config = config
         self._policy = AlertPolicy(config)
+        self._record_event(self._last_t_s, "policy", policy_record(config))
+        self._update_header(policy=policy_record(config))
 
     async def snooze(self, seconds: float) -> None:
         """No alerts for ``seconds`` of sensor time; resumes by itself."""
@@ -428,6 +440,7 @@ class Engine:
                 source="live",
                 device_info=None if info is None else _info_dict(info),
                 calibration=None if self.calibration is None else self.calibration.to_dict(),
+                policy=policy_record(self._alert_config),
             )
         except StoreError as exc:
             # cannot even start: say so, stop recording, keep monitoring
@@ -446,6 +459,30 @@ class Engine:
         pending, self._pending_events = self._pending_events, []
         for t_s, kind, data in pending:
             recorder.on_event(t_s, kind, data)
+
+    def _update_header(
+        self,
+        *,
+        calibration: dict[str, object] | None = None,
+        policy: dict[str, object] | None = None,
+    ) -> None:
+        """Keep the recorded session's header on the calibration and policy now in use.
+
+        Before the first sample nothing is needed: the session is created with the current
+        ones. The header holds the latest; the ``calibration``/``policy`` events the history.
+        """
+        store, session_id = self._store, self._session_id
+        if store is None or self._recorder is None or session_id is None:
+            return
+        try:
+            store.set_session_header(session_id, calibration=calibration, policy=policy)
+        except StoreError as exc:  # the event still records it; monitoring goes on
+            what = "calibration" if calibration is not None else "alert policy"
+            self._notify(
+                "on_error",
+                f"could not store the {what} in session {session_id}'s header ({exc}); "
+                "it is kept in the session's events",
+            )
 
     def _on_recording_problem(self, recorder: Recorder, message: str) -> None:
         # listeners say it (stderr, status bar) and the GUI logs it; the recorder logs details
@@ -497,6 +534,12 @@ class Engine:
                     )
                 finally:
                     store.close()
+
+
+def policy_record(config: AlertConfig) -> dict[str, object]:
+    """The stored form of an alert policy (session header, ``policy`` events): plain JSON."""
+    alerts: dict[str, object] = json.loads(json.dumps(dataclasses.asdict(config), default=str))
+    return {"alerts": alerts}
 
 
 def _rate_of(block: SampleBlock, link: SensorLink | None = None) -> float:

@@ -380,6 +380,29 @@ class SessionStore:
                 (session_id, float(t_s), kind, json.dumps(data, default=str)),
             )
 
+    def set_session_header(
+        self,
+        session_id: int,
+        *,
+        calibration: dict[str, object] | None = None,
+        policy: dict[str, object] | None = None,
+    ) -> None:
+        """Replace the calibration and/or alert policy stored with a session (None: keep).
+
+        A live session starts before its upright calibration is done and may change policy;
+        the header holds the latest, the events hold the history.
+        """
+        with self.transaction():
+            if calibration is not None:
+                self._db.execute(
+                    "UPDATE sessions SET calibration = ? WHERE id = ?",
+                    (json.dumps(calibration), session_id),
+                )
+            if policy is not None:
+                self._db.execute(
+                    "UPDATE sessions SET policy = ? WHERE id = ?", (json.dumps(policy), session_id)
+                )
+
     def end_session(self, session_id: int) -> None:
         """Mark a session finished and merge its summary chunks into one (faster reading).
 
