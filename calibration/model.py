@@ -17,9 +17,10 @@ from __future__ import annotations
 import json
 import math
 import os
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -30,6 +31,7 @@ SCHEMA_VERSION = 1
 
 Vec3 = tuple[float, float, float]
 Mat3 = tuple[Vec3, Vec3, Vec3]
+_T = TypeVar("_T")
 FloatArray = npt.NDArray[np.float64]
 
 # nominal mounting (docs/protocol.md): body x = -z_sensor, body y = +y_sensor, body z = +x_sensor
@@ -219,30 +221,23 @@ class Calibration:
                 f"calibration schema_version {version!r} is not supported (this program reads "
                 f"version {SCHEMA_VERSION}); re-run 'posture calibrate' to make a new one"
             )
-        try:
-            return cls(
-                neutral_up_sensor=_vec3(data["neutral_up_sensor"]),
-                r_body_sensor=(
-                    _vec3(data["r_body_sensor"][0]),
-                    _vec3(data["r_body_sensor"][1]),
-                    _vec3(data["r_body_sensor"][2]),
-                ),
-                device=str(data.get("device", "")),
-                created=str(data.get("created", "")),
-                method=str(data.get("method", "neutral")),
-                accel_offset_m_s2=_opt_vec3(data.get("accel_offset_m_s2")),
-                accel_scale=_opt_vec3(data.get("accel_scale")),
-                gyro_bias_rad_s=_opt_vec3(data.get("gyro_bias_rad_s")),
-                neutral_gyro_rms_deg_s=_opt_float(data.get("neutral_gyro_rms_deg_s")),
-                neutral_accel_std_m_s2=_opt_float(data.get("neutral_accel_std_m_s2")),
-                forward_bend_deg=_opt_float(data.get("forward_bend_deg")),
-            )
-        except (KeyError, IndexError, TypeError, ValueError) as exc:
-            if isinstance(exc, CalibrationFormatError):
-                raise
-            if isinstance(exc, KeyError):
-                raise CalibrationFormatError(f"malformed calibration: no field {exc}") from exc
-            raise CalibrationFormatError(f"malformed calibration: {exc!r}") from exc
+        vec3 = "a list of 3 finite numbers"
+        number = "a number or null"
+        return cls(
+            neutral_up_sensor=_field(data, "neutral_up_sensor", _vec3, vec3),
+            r_body_sensor=_field(
+                data, "r_body_sensor", _mat3, "a 3x3 matrix: a list of 3 rows of 3 numbers"
+            ),
+            device=str(data.get("device", "")),
+            created=str(data.get("created", "")),
+            method=str(data.get("method", "neutral")),
+            accel_offset_m_s2=_field(data, "accel_offset_m_s2", _opt_vec3, vec3 + " or null"),
+            accel_scale=_field(data, "accel_scale", _opt_vec3, vec3 + " or null"),
+            gyro_bias_rad_s=_field(data, "gyro_bias_rad_s", _opt_vec3, vec3 + " or null"),
+            neutral_gyro_rms_deg_s=_field(data, "neutral_gyro_rms_deg_s", _opt_float, number),
+            neutral_accel_std_m_s2=_field(data, "neutral_accel_std_m_s2", _opt_float, number),
+            forward_bend_deg=_field(data, "forward_bend_deg", _opt_float, number),
+        )
 
     def save(self, path: str | Path) -> None:
         """Write as JSON, readable by the user only (0600), atomically."""
@@ -287,11 +282,36 @@ def _frozen(values: tuple[float, ...] | FloatArray) -> FloatArray:
     return out
 
 
+def _field(data: dict[str, Any], name: str, convert: Callable[[Any], _T], shape: str) -> _T:
+    """``convert(data[name])``; a missing (required) or malformed field is named with the shape
+    it should have. Optional fields convert None (absent) themselves."""
+    required = convert not in (_opt_vec3, _opt_float)
+    if name not in data and required:
+        raise CalibrationFormatError(f"malformed calibration: no field {name!r} ({shape})")
+    value = data.get(name)
+    try:
+        return convert(value)
+    except (TypeError, ValueError, IndexError) as exc:
+        shown = repr(value)
+        shown = shown if len(shown) <= 80 else shown[:77] + "..."
+        raise CalibrationFormatError(
+            f"malformed calibration: {name} must be {shape}, not {shown}"
+        ) from exc
+
+
 def _vec3(value: Any) -> Vec3:
+    if isinstance(value, (str, bytes, dict)):
+        raise TypeError(type(value).__name__)
     items = [float(v) for v in value]
     if len(items) != 3 or not all(math.isfinite(v) for v in items):
-        raise CalibrationFormatError(f"expected 3 finite numbers, got {value!r}")
+        raise ValueError(f"expected 3 finite numbers, got {value!r}")
     return (items[0], items[1], items[2])
+
+
+def _mat3(value: Any) -> Mat3:
+    if isinstance(value, (str, bytes, dict)) or len(value) != 3:
+        raise ValueError(f"expected 3 rows, got {value!r}")
+    return (_vec3(value[0]), _vec3(value[1]), _vec3(value[2]))
 
 
 def _opt_vec3(value: Any) -> Vec3 | None:

@@ -205,3 +205,23 @@ def test_corrections_are_the_documented_formula_exactly(
     # derived caches never reach the file format
     assert set(cal.to_dict()) == set(_nominal().to_dict())
     assert not any(key.startswith("_") for key in cal.to_dict())
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("r_body_sensor", [[0, 0, -1], [0, 1, 0]], r"r_body_sensor must be a 3x3 matrix"),
+        ("r_body_sensor", [[0, 0], [0, 1, 0], [1, 0, 0]], r"r_body_sensor must be a 3x3 matrix"),
+        ("r_body_sensor", "identity", r"r_body_sensor must be a 3x3 matrix.*not 'identity'"),
+        ("neutral_up_sensor", [1, 0], r"neutral_up_sensor must be a list of 3 finite numbers"),
+        ("neutral_up_sensor", None, r"neutral_up_sensor must be a list of 3 finite numbers"),
+        ("accel_scale", [1, "x", 1], r"accel_scale must be a list of 3 finite numbers or null"),
+        ("forward_bend_deg", "lots", r"forward_bend_deg must be a number or null, not 'lots'"),
+    ],
+)
+def test_a_malformed_field_is_named_with_its_shape(name: str, value: object, message: str) -> None:
+    data = _nominal().to_dict()
+    data[name] = value
+    with pytest.raises(CalibrationFormatError, match=rf"^malformed calibration: {message}") as info:
+        Calibration.from_dict(data)
+    assert "Error(" not in str(info.value)  # no exception repr leaking into the message
