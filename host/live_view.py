@@ -1,8 +1,9 @@
 """Terminal live view: an :class:`~host.engine.EngineListener` that shows the wearer's posture.
 
 On a terminal it redraws a compact panel a few times per second (rich); when the output is not a
-terminal (a pipe, a log, CI) it prints one plain status line per second of sensor time, so it
-works with no display at all.
+terminal (a pipe, a log, CI) it prints a plain status line at most once per second of wall time
+(a simulator at 50x real time must not print 50 lines a second), plus every alert, link change
+and message as it happens, so it works with no display at all.
 """
 
 from __future__ import annotations
@@ -18,13 +19,18 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
+from calibration.model import Calibration
 from host.alerts import Alert
 from host.engine import EngineListener, LiveUpdate
 from host.posture import Activity, Zone
 from host.protocol import StatusMessage
 from host.transports.base import DeviceInfo, LinkEvent, LinkState
 
-__all__ = ["LiveView"]
+__all__ = ["LiveView", "alert_line", "link_line", "sensor_time"]
+
+# Plain (non-terminal) output: at most one status line per this much wall time.
+_LINE_INTERVAL_S = 1.0
+_NO_CALIBRATION = "not calibrated: angles not shown"
 
 _ZONE_STYLE = {
     Zone.RECLINED: ("reclined", "cyan"),
@@ -57,6 +63,7 @@ class _State:
     device: str = ""
     battery_pct: int | None = None
     samples: int = 0
+    calibrated: bool = False
     alerts: deque[str] = field(default_factory=lambda: deque(maxlen=5))
 
 
@@ -77,7 +84,7 @@ class LiveView(EngineListener):
         self._state = _State()
         self._statistics = statistics
         self._live: Live | None = None
-        self._last_line_t_s = -math.inf
+        self._last_line = -math.inf  # monotonic wall time of the last plain status line
         self._last_draw = 0.0
 
     def __enter__(self) -> LiveView:
@@ -122,23 +129,21 @@ class LiveView(EngineListener):
         self._refresh()
 
     def on_alert(self, alert: Alert) -> None:
-        line = f"{_clock(alert.t_s)}  ALERT {alert.kind}: {alert.reason}"
+        line = alert_line(alert)
         self._state.alerts.append(line)
         if not self._interactive:
             self._line(line)
         self._refresh(force=True)
 
     def on_link(self, event: LinkEvent) -> None:
-        label = {
-            LinkState.CONNECTING: "connecting…",
-            LinkState.CONNECTED: "connected",
-            LinkState.RECONNECTING: "reconnecting…",
-            LinkState.CLOSED: "closed",
-        }[event.state]
-        self._state.link = label
+        self._state.link = _LINK_LABEL[event.state]
         self._state.link_detail = event.detail
         if not self._interactive:
-            self._line(f"link: {label}" + (f" ({event.detail})" if event.detail else ""))
+            self._line(link_line(event))
+        self._refresh(force=True)
+
+    def on_calibration(self, calibration: Calibration | None) -> None:
+        self._state.calibrated = calibration is not None
         self._refresh(force=True)
 
     def on_status(self, status: StatusMessage) -> None:
@@ -164,16 +169,27 @@ class LiveView(EngineListener):
                 self._last_draw = now
                 self._live.update(self._render())
             return
-        s = self._state
-        if not self._interactive and s.t_s - self._last_line_t_s >= 1.0:
-            self._last_line_t_s = s.t_s
+        if self._interactive:
+            return
+        now = time.monotonic()
+        if now - self._last_line >= _LINE_INTERVAL_S:
+            self._last_line = now
             self._line(self._plain_line())
+
+    def _angles_shown(self) -> bool:
+        s = self._state
+        return s.calibrated or not (math.isnan(s.flexion_deg) and math.isnan(s.lateral_deg))
 
     def _plain_line(self) -> str:
         s = self._state
         alert = "" if s.seconds_to_alert is None else f" alert_in={s.seconds_to_alert:.0f}s"
+        angles = (
+            f"flexion={_deg(s.flexion_deg)} lateral={_deg(s.lateral_deg)}"
+            if self._angles_shown()
+            else f"({_NO_CALIBRATION})"
+        )
         return (
-            f"t={s.t_s:8.1f}s flexion={_deg(s.flexion_deg)} lateral={_deg(s.lateral_deg)} "
+            f"t={s.t_s:8.1f}s {angles} "
             f"zone={_ZONE_STYLE[s.zone][0]} activity={_ACTIVITY[s.activity]} "
             f"dwell={s.dwell_s:.0f}s{alert} link={s.link} {self._stats_text()}"
         )
@@ -194,13 +210,16 @@ class LiveView(EngineListener):
         table = Table.grid(padding=(0, 2))
         table.add_column(style="bold")
         table.add_column()
-        bar = _bar(s.flexion_deg)
-        table.add_row(
-            "Flexion",
-            Text(f"{_deg(s.flexion_deg)}  {bar}  ", style=colour)
-            + Text(name.upper(), style=f"bold {colour}"),
-        )
-        table.add_row("Lateral", _deg(s.lateral_deg) + "  (+ = right)")
+        if self._angles_shown():
+            bar = _bar(s.flexion_deg)
+            table.add_row(
+                "Flexion",
+                Text(f"{_deg(s.flexion_deg)}  {bar}  ", style=colour)
+                + Text(name.upper(), style=f"bold {colour}"),
+            )
+            table.add_row("Lateral", _deg(s.lateral_deg) + "  (+ = right)")
+        else:
+            table.add_row("Flexion", Text(_NO_CALIBRATION, style="dim"))
         table.add_row("Activity", f"{_ACTIVITY[s.activity]}   in zone for {s.dwell_s:.0f} s")
         alert = "not counting" if s.seconds_to_alert is None else f"in {s.seconds_to_alert:.0f} s"
         table.add_row("Slouch alert", alert)
@@ -214,6 +233,36 @@ class LiveView(EngineListener):
         return Group(header, table, Text("Recent alerts:", style="bold"), alerts)
 
 
+_LINK_LABEL = {
+    LinkState.CONNECTING: "connecting…",
+    LinkState.CONNECTED: "connected",
+    LinkState.RECONNECTING: "reconnecting…",
+    LinkState.CLOSED: "closed",
+}
+
+
+def link_line(event: LinkEvent) -> str:
+    """``link: connecting… (connecting to sim:desk_day)``: one connection change, one line."""
+    return f"link: {_LINK_LABEL[event.state]}" + (f" ({event.detail})" if event.detail else "")
+
+
+def sensor_time(t_s: float) -> str:
+    """Elapsed sensor time in words (``12 min 50 s``), never mistakable for a clock time."""
+    total = max(0, int(t_s))
+    hours, rest = divmod(total, 3600)
+    minutes, seconds = divmod(rest, 60)
+    if hours:
+        return f"{hours} h {minutes:02d} min {seconds:02d} s"
+    if minutes:
+        return f"{minutes} min {seconds:02d} s"
+    return f"{seconds} s"
+
+
+def alert_line(alert: Alert) -> str:
+    """``ALERT slouch at 12 min 50 s (sensor time): flexion above 15° …``."""
+    return f"ALERT {alert.kind} at {sensor_time(alert.t_s)} (sensor time): {alert.reason}"
+
+
 def _deg(value: float) -> str:
     return "   n/a" if math.isnan(value) else f"{value:+6.1f}°"
 
@@ -223,9 +272,3 @@ def _bar(flexion_deg: float, width: int = 20) -> str:
         return "·" * width
     filled = max(0, min(width, round((flexion_deg + 10.0) / 70.0 * width)))
     return "█" * filled + "·" * (width - filled)
-
-
-def _clock(t_s: float) -> str:
-    minutes, seconds = divmod(int(t_s), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours:02d}:{minutes:02d}:{seconds:02d}"

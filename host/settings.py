@@ -2,7 +2,10 @@
 
 Precedence (lowest first): the defaults of :class:`Settings` < the TOML file < environment
 variables ``POSTURE_<FIELD>`` (e.g. ``POSTURE_TOLERANCE_DEG=25``). Command-line flags, applied by
-the caller with :func:`dataclasses.replace`, come last.
+the caller with :func:`dataclasses.replace`, come last. The dashboard and the live commands
+(``posture monitor``, ``record``, ``exercise run``, ``rom``) read the same file, so the
+therapist's alert settings (``posture program import``) apply everywhere; a broken file or
+variable is refused by each of them with the file, key or variable named (exit 2).
 
 The file is a flat TOML table whose keys are the field names of :class:`Settings`::
 
@@ -28,7 +31,7 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import platformdirs
 import tomli_w
@@ -36,13 +39,18 @@ import tomli_w
 from host.errors import ConfigError
 from host.private_dirs import make_private_dirs
 
+if TYPE_CHECKING:
+    from host.alerts import AlertConfig
+
 __all__ = [
     "APP_NAME",
     "POLICY_MODES",
     "SNOOZE_CHOICES_MIN",
     "Settings",
+    "alert_config_from_settings",
     "default_settings_path",
     "load_settings",
+    "load_settings_sources",
     "parse_clock",
     "save_settings",
 ]
@@ -208,7 +216,22 @@ def load_settings(path: Path | None = None, env: Mapping[str, str] | None = None
 
     Raises:
         ConfigError: an unreadable file, malformed TOML (naming the file and line), unknown
-            keys, wrong types or out-of-range values.
+            keys, wrong types or out-of-range values (naming the file and line, or the
+            environment variable).
+    """
+    return load_settings_sources(path, env)[0]
+
+
+def load_settings_sources(
+    path: Path | None = None, env: Mapping[str, str] | None = None
+) -> tuple[Settings, frozenset[str]]:
+    """:func:`load_settings`, and the names of the fields the file or the environment set.
+
+    A command-line tool uses the second part to tell a value someone chose from a default
+    (e.g. the device: the dashboard's default simulator is not a terminal command's default).
+
+    Raises:
+        ConfigError: as :func:`load_settings`.
     """
     path = default_settings_path() if path is None else path
     env = os.environ if env is None else env
@@ -233,13 +256,36 @@ def load_settings(path: Path | None = None, env: Mapping[str, str] | None = None
             Settings(**values)
         except ConfigError as exc:
             raise ConfigError(f"{path}: {exc}") from exc
+    from_env: dict[str, str] = {}
     for name in _TYPES:
         raw = env.get(ENV_PREFIX + name.upper())
         if raw is not None:
             values[name] = _from_env(name, raw)
-    settings = Settings(**values)
+            from_env[name] = raw
+    try:
+        settings = Settings(**values)
+    except ConfigError as exc:
+        # the file alone was fine: name the variable whose value is refused
+        culprit = next((n for n in from_env if re.match(rf"{n}\b", str(exc))), None)
+        if culprit is not None:
+            variable = ENV_PREFIX + culprit.upper()
+            raise ConfigError(f"environment {variable}={from_env[culprit]!r}: {exc}") from exc
+        names = ", ".join(ENV_PREFIX + n.upper() for n in from_env)
+        raise ConfigError(f"{path} with the environment ({names}): {exc}") from exc
     logger.debug("settings from %s: %s", path, settings)
-    return settings
+    return settings, frozenset(values)
+
+
+def alert_config_from_settings(settings: Settings) -> AlertConfig:
+    """The alert policy the settings describe (tolerance, delay, policy mode)."""
+    from host.alerts import AlertConfig
+
+    return dataclasses.replace(
+        AlertConfig(),
+        mode=settings.policy_mode,
+        tolerance_deg=settings.tolerance_deg,
+        delay_s=settings.delay_s,
+    )
 
 
 def save_settings(settings: Settings, path: Path | None = None) -> Path:

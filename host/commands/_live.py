@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import math
-import os
 import signal
 import sys
 from collections.abc import Callable
@@ -16,11 +15,17 @@ from host.errors import CalibrationError, ConfigError, ConnectError
 
 if TYPE_CHECKING:
     from calibration.model import Calibration
+    from host.alerts import AlertConfig
     from host.engine import Engine
+    from host.settings import Settings
 
 __all__ = [
     "EXIT_CODES_EPILOG",
+    "SETTINGS_EPILOG",
     "add_live_arguments",
+    "add_settings_argument",
+    "alert_config",
+    "apply_settings",
     "calibrate_seconds",
     "check_connected",
     "hold_seconds",
@@ -40,6 +45,16 @@ EXIT_CODES_EPILOG = """exit codes:
   0 done (--duration reached)     1 never connected, device failure, or recorded data lost
   2 usage or configuration error  130 Ctrl-C, 143 SIGTERM, 129 SIGHUP (stopped cleanly: the
                                       session is finished and keeps its samples)
+"""
+
+
+SETTINGS_EPILOG = """settings:
+  The alert tolerance, delay and policy mode, the device, the database and haptics come from
+  the same settings.toml the dashboard uses (in your user config directory; 'posture program
+  import' writes the therapist's [alerts] there). Precedence: command-line flags > POSTURE_*
+  environment variables (e.g. POSTURE_TOLERANCE_DEG=18) > settings.toml > defaults. A broken
+  file or variable stops the command before connecting (exit 2) and names the file and key or
+  the variable.
 """
 
 
@@ -80,19 +95,80 @@ def hold_seconds(text: str) -> float:
     return value
 
 
+def add_settings_argument(parser: argparse.ArgumentParser) -> None:
+    """``--settings FILE``: the settings TOML to use instead of the user's."""
+    parser.add_argument(
+        "--settings",
+        type=Path,
+        metavar="FILE",
+        help="settings TOML to use (default: settings.toml in the user config directory)",
+    )
+
+
+def apply_settings(args: argparse.Namespace) -> Settings:
+    """Load the dashboard's settings for a live command and fill in what no flag gave.
+
+    ``args.device`` (when None or absent) becomes ``$POSTURE_DEVICE``, else the settings file's
+    device, else ``ble:`` (the first sensor found: the built-in default of
+    :class:`~host.settings.Settings` is the dashboard's simulator, not a terminal default);
+    ``args.db`` (when None) becomes the settings' ``db_path`` if one is set. Flags stay as given.
+    Call it before connecting, so a broken file or variable is a usage error (exit 2) and
+    nothing has started.
+
+    Returns:
+        The settings (file < environment), for the alert policy and haptics.
+
+    Raises:
+        ConfigError: the settings file or a ``POSTURE_*`` variable is invalid (naming which).
+    """
+    from host.settings import load_settings_sources
+
+    settings, chosen = load_settings_sources(getattr(args, "settings", None))
+    if getattr(args, "device", None) is None:
+        args.device = settings.device if "device" in chosen else "ble:"
+    if getattr(args, "db", None) is None and settings.db_path:
+        args.db = settings.database_path()
+    return settings
+
+
+def alert_config(
+    settings: Settings, threshold_deg: float | None = None, hold_s: float | None = None
+) -> AlertConfig:
+    """The alert policy: ``--threshold``/``--hold`` when given, else the settings'.
+
+    Raises:
+        ConfigError: only one of threshold and hold given.
+    """
+    from host.alerts import AlertConfig
+    from host.settings import alert_config_from_settings
+
+    if (threshold_deg is None) != (hold_s is None):
+        raise ConfigError("--threshold and --hold go together")
+    if threshold_deg is not None and hold_s is not None:
+        return AlertConfig.simple(threshold_deg, hold_s)
+    return alert_config_from_settings(settings)
+
+
 def add_live_arguments(parser: argparse.ArgumentParser) -> None:
-    """``--device``, ``--duration``, the calibration choice and ``--no-haptics``."""
+    """``--device``, ``--settings``, ``--duration``, the calibration choice, ``--no-haptics``."""
     parser.add_argument(
         "--device",
-        default=os.environ.get("POSTURE_DEVICE", "ble:"),
-        help="device string (default: $POSTURE_DEVICE or 'ble:' = first sensor found)",
+        default=None,
+        help="device string (default: $POSTURE_DEVICE, else the device in settings.toml, "
+        "else 'ble:' = first sensor found)",
     )
+    add_settings_argument(parser)
     parser.add_argument(
         "--duration", type=positive_seconds, metavar="S", help="stop after S seconds"
     )
     cal = parser.add_mutually_exclusive_group()
     cal.add_argument("--calibration", type=Path, metavar="CAL.json", help="use this calibration")
-    cal.add_argument("--no-calibrate", action="store_true", help="skip the upright calibration")
+    cal.add_argument(
+        "--no-calibrate",
+        action="store_true",
+        help="skip the upright calibration: no angles and no slouch alerts, only activity "
+        "and link health (angles need a calibration)",
+    )
     parser.add_argument(
         "--calibrate-seconds",
         type=positive_seconds,
@@ -100,7 +176,11 @@ def add_live_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="S",
         help="length of the upright capture at start (default 5)",
     )
-    parser.add_argument("--no-haptics", action="store_true", help="do not vibrate on alerts")
+    parser.add_argument(
+        "--no-haptics",
+        action="store_true",
+        help="do not vibrate on alerts (also off when settings.toml says haptics = false)",
+    )
 
 
 def load_calibration(args: argparse.Namespace) -> Calibration | None:

@@ -8,7 +8,10 @@ from pathlib import Path
 
 from host.commands._live import (
     EXIT_CODES_EPILOG,
+    SETTINGS_EPILOG,
     add_live_arguments,
+    alert_config,
+    apply_settings,
     calibrate_seconds,
     check_connected,
     hold_seconds,
@@ -24,7 +27,8 @@ __all__ = ["register", "run"]
 _EPILOG = (
     """\
 Without --calibration the first seconds calibrate "upright": sit up straight and still when
-the view starts (the simulator does this by itself). Use --no-calibrate to see raw data only.
+the view starts (the simulator does this by itself). With --no-calibrate no angles are shown
+(and no slouch alert fires): only activity and link health.
 
 examples:
   posture monitor --device sim:desk_day?speed=10              the simulated wearer, 10x real time
@@ -34,6 +38,8 @@ examples:
 Stop with Ctrl-C or SIGTERM; with --record the session is finished and keeps its samples.
 
 """
+    + SETTINGS_EPILOG
+    + "\n"
     + EXIT_CODES_EPILOG
 )
 
@@ -52,12 +58,18 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     add_live_arguments(p)
     p.add_argument("--record", action="store_true", help="store the session in the log")
-    p.add_argument("--db", type=Path, metavar="PATH", help="session database (with --record)")
+    p.add_argument("--db", type=Path, metavar="PATH", help="session database (needs --record)")
     p.add_argument(
-        "--threshold", type=threshold_deg, metavar="DEG", help="slouch threshold (with --hold)"
+        "--threshold",
+        type=threshold_deg,
+        metavar="DEG",
+        help="slouch threshold (with --hold; default: the settings' tolerance_deg)",
     )
     p.add_argument(
-        "--hold", type=hold_seconds, metavar="S", help="seconds above threshold before alerting"
+        "--hold",
+        type=hold_seconds,
+        metavar="S",
+        help="seconds above threshold before alerting (default: the settings' delay_s)",
     )
     p.add_argument(
         "--no-replay",
@@ -69,15 +81,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run the live view until Ctrl-C or ``--duration``."""
-    from host.alerts import AlertConfig
     from host.engine import Engine, EngineConfig
     from host.live_view import LiveView
 
-    if (args.threshold is None) != (args.hold is None):
-        raise ConfigError("--threshold and --hold go together")
-    alerts = (
-        AlertConfig() if args.threshold is None else AlertConfig.simple(args.threshold, args.hold)
-    )
+    if args.db is not None and not args.record:
+        # refused rather than ignored: whoever names a database expects the session in it
+        raise ConfigError("--db only matters with --record (monitor stores nothing without it)")
+    settings = apply_settings(args)  # before connecting: a broken settings file is exit 2
+    alerts = alert_config(settings, args.threshold, args.hold)
     calibration = load_calibration(args)
     config = EngineConfig(
         device=args.device,
@@ -85,7 +96,7 @@ def run(args: argparse.Namespace) -> int:
         alerts=alerts,
         record=args.record,
         db_path=args.db,
-        haptics=not args.no_haptics,
+        haptics=settings.haptics and not args.no_haptics,
         replay=not args.no_replay,
     )
     engine = Engine(config)

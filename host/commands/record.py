@@ -8,7 +8,10 @@ from typing import TYPE_CHECKING
 
 from host.commands._live import (
     EXIT_CODES_EPILOG,
+    SETTINGS_EPILOG,
     add_live_arguments,
+    alert_config,
+    apply_settings,
     calibrate_seconds,
     check_connected,
     load_calibration,
@@ -37,9 +40,12 @@ examples:
   posture record --device ble:name=PostureSim-1A2B
   posture record --device serial:/dev/ttyACM0 --calibration cal.json --db ~/study/p07.sqlite3
 
-Prints the session id on stdout when done; progress goes to stderr.
+Prints the session id on stdout when done; progress goes to stderr. The session stores the
+alert policy and the calibration it used ('posture export ID --format jsonl' shows them).
 
 """
+    + SETTINGS_EPILOG
+    + "\n"
     + EXIT_CODES_EPILOG
 )
 
@@ -63,17 +69,19 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def run(args: argparse.Namespace) -> int:
     """Record; prints the session id."""
     from host.engine import Engine, EngineConfig, EngineListener
+    from host.live_view import alert_line, link_line
 
+    settings = apply_settings(args)  # before connecting: a broken settings file is exit 2
     calibration = load_calibration(args)
 
     class Status(EngineListener):
         """One line on stderr per link change and alert."""
 
         def on_alert(self, alert: Alert) -> None:
-            print(f"alert at {alert.t_s:.0f} s: {alert.reason}", file=sys.stderr)
+            print(f"{alert_line(alert)}", file=sys.stderr)
 
         def on_link(self, event: LinkEvent) -> None:
-            print(f"link {event.state.value} {event.detail}".rstrip(), file=sys.stderr)
+            print(link_line(event), file=sys.stderr)
 
         def on_notice(self, message: str) -> None:
             print(message, file=sys.stderr)
@@ -84,9 +92,10 @@ def run(args: argparse.Namespace) -> int:
     config = EngineConfig(
         device=args.device,
         calibration=calibration,
+        alerts=alert_config(settings),
         record=True,
         db_path=args.db,
-        haptics=not args.no_haptics,
+        haptics=settings.haptics and not args.no_haptics,
     )
     engine = Engine(config, [Status()])
     calibrate_s = calibrate_seconds(args, calibration)

@@ -94,7 +94,8 @@ def test_engine_thread_runs_and_stops_without_blocking() -> None:
 
 
 def test_monitor_cli_plain_output_without_terminal(tmp_path: Path) -> None:
-    """`posture monitor` works with no display and no terminal: plain status lines."""
+    """`posture monitor` works with no display and no terminal: plain status lines, at most
+    one per second of wall time even at 20x (not one per second of sensor time)."""
     db = tmp_path / "log.sqlite3"
     proc = subprocess.run(
         [
@@ -117,7 +118,9 @@ def test_monitor_cli_plain_output_without_terminal(tmp_path: Path) -> None:
     )
     assert proc.returncode == 0, proc.stderr
     lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("t=")]
-    assert len(lines) >= 10, proc.stdout
+    # 4 s of wall time: about 4 lines (startup and the last second's timing allow a little
+    # slack); one per sensor second would be 80
+    assert 2 <= len(lines) <= 6, proc.stdout
     assert "Calibrated" in proc.stdout
     assert "zone=upright" in lines[-1]
     assert "recorded session" in proc.stdout

@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 import stat
 from pathlib import Path
 
 import pytest
 
 from host.errors import ConfigError
-from host.settings import Settings, load_settings, parse_clock, save_settings
+from host.settings import (
+    Settings,
+    alert_config_from_settings,
+    load_settings,
+    load_settings_sources,
+    parse_clock,
+    save_settings,
+)
 
 
 def test_defaults_when_no_file(tmp_path: Path) -> None:
@@ -96,3 +104,33 @@ def test_quiet_hours_over_midnight() -> None:
     assert not settings.in_quiet_hours(parse_clock("07:00"))
     assert not settings.in_quiet_hours(parse_clock("12:00"))
     assert not Settings().in_quiet_hours(0)
+
+
+@pytest.mark.parametrize(
+    ("env", "named"),
+    [
+        ({"POSTURE_TOLERANCE_DEG": "500"}, "POSTURE_TOLERANCE_DEG='500'"),
+        ({"POSTURE_DELAY_S": "-1"}, "POSTURE_DELAY_S='-1'"),
+        ({"POSTURE_QUIET_START": "25:00", "POSTURE_QUIET_END": "07:00"}, "POSTURE_QUIET_START"),
+        ({"POSTURE_QUIET_START": "22:00"}, "POSTURE_QUIET_START"),
+    ],
+)
+def test_a_refused_variable_is_named(tmp_path: Path, env: dict[str, str], named: str) -> None:
+    with pytest.raises(ConfigError, match=re.escape(named)):
+        load_settings(tmp_path / "none.toml", env=env)
+
+
+def test_quiet_hours_from_two_variables(tmp_path: Path) -> None:
+    env = {"POSTURE_QUIET_START": "22:00", "POSTURE_QUIET_END": "07:00"}
+    assert load_settings(tmp_path / "none.toml", env=env).quiet_end == "07:00"
+
+
+def test_sources_tell_chosen_values_from_defaults(tmp_path: Path) -> None:
+    path = tmp_path / "settings.toml"
+    path.write_text("tolerance_deg = 18\n")
+    settings, chosen = load_settings_sources(path, env={"POSTURE_DELAY_S": "90"})
+    assert chosen == {"tolerance_deg", "delay_s"}
+    config = alert_config_from_settings(settings)
+    assert (config.tolerance_deg, config.delay_s, config.mode) == (18.0, 90.0, "threshold")
+    _, chosen = load_settings_sources(tmp_path / "none.toml", env={})
+    assert chosen == frozenset()
