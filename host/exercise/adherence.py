@@ -2,7 +2,15 @@
 
 Definitions (ours, documented in docs/exercises.md):
 
+* A **set is complete** when its reps (or holds) held as the *program* prescribes reach the
+  program's reps: each full-range rep or hold counts when it lasted ≥ 90 % of the program's
+  ``hold_s`` (:data:`~host.exercise.scoring.HOLD_TOLERANCE`). A run with ``--reps 9`` against
+  a program of 10, or ``--hold 5`` against 10 s, does not complete the program's day.
+  Sets stored without their rep/hold events fall back on their own ``complete`` flag.
 * A **day is done** for an exercise when its complete sets that day reach the prescribed sets.
+* Only days of the program count: from its ``start_date`` to ``today`` (the caller's date).
+  Days before the start or after today are left out (not 0 %); a week cut by either is
+  judged against the days of it that count (at most the prescribed days per week).
 * **Daily adherence** of an exercise = min(1, complete sets / prescribed sets) on a training
   day; the day's figure is the mean over the program's exercises.
 * **Weekly adherence** (ISO weeks, Monday first) of an exercise = min(1, days done /
@@ -19,13 +27,15 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from host.exercise.program import Program
+from host.exercise.program import Prescription, Program
+from host.exercise.scoring import held_enough
 from host.exercise.summary import ExerciseDay
 
 __all__ = [
     "DayAdherence",
     "Due",
     "WeekAdherence",
+    "complete_sets",
     "daily",
     "due_today",
     "reminder_due",
@@ -62,10 +72,23 @@ class Due:
     days_left_this_week: int
 
 
-def _complete_sets(records: Sequence[ExerciseDay]) -> dict[tuple[dt.date, str], int]:
+def _sets_meeting(record: ExerciseDay, p: Prescription | None) -> int:
+    """Sets of a day's record complete under the program's prescription ``p``."""
+    if p is None or not record.set_holds:
+        return record.sets_complete
+    return sum(
+        1 for held in record.set_holds if sum(held_enough(h, p.hold_s) for h in held) >= p.reps
+    )
+
+
+def complete_sets(
+    program: Program, records: Sequence[ExerciseDay]
+) -> dict[tuple[dt.date, str], int]:
+    """Complete sets per (day, exercise), judged against the program's prescription."""
     out: dict[tuple[dt.date, str], int] = {}
     for r in records:
-        out[(r.day, r.exercise)] = out.get((r.day, r.exercise), 0) + r.sets_complete
+        n = _sets_meeting(r, program.prescription(r.exercise))
+        out[(r.day, r.exercise)] = out.get((r.day, r.exercise), 0) + n
     return out
 
 
@@ -73,13 +96,27 @@ def _days(first: dt.date, last: dt.date) -> list[dt.date]:
     return [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
 
 
+def _counts(program: Program, day: dt.date, today: dt.date | None) -> bool:
+    """Whether ``day`` is a day of the program: not before its start, not after today."""
+    start = program.start_date
+    return (start is None or day >= start) and (today is None or day <= today)
+
+
 def daily(
-    program: Program, records: Sequence[ExerciseDay], first: dt.date, last: dt.date
+    program: Program,
+    records: Sequence[ExerciseDay],
+    first: dt.date,
+    last: dt.date,
+    *,
+    today: dt.date | None = None,
 ) -> list[DayAdherence]:
-    """Adherence for every day from ``first`` to ``last`` (inclusive)."""
-    done = _complete_sets(records)
+    """Adherence for every day of the program from ``first`` to ``last`` (inclusive): days
+    before the program's start date or after ``today`` are left out."""
+    done = complete_sets(program, records)
     out = []
     for day in _days(first, last):
+        if not _counts(program, day, today):
+            continue
         sets = {p.name: (done.get((day, p.name), 0), p.sets) for p in program.exercises}
         fracs = [min(1.0, d / n) for d, n in sets.values()]
         out.append(DayAdherence(day, sets, sum(fracs) / len(fracs) if fracs else 0.0))
@@ -87,18 +124,30 @@ def daily(
 
 
 def weekly(
-    program: Program, records: Sequence[ExerciseDay], first: dt.date, last: dt.date
+    program: Program,
+    records: Sequence[ExerciseDay],
+    first: dt.date,
+    last: dt.date,
+    *,
+    today: dt.date | None = None,
 ) -> list[WeekAdherence]:
-    """Adherence for every ISO week touching ``first``…``last`` (whole weeks are counted)."""
-    done = _complete_sets(records)
+    """Adherence for every ISO week touching ``first``…``last`` (whole weeks are counted, but
+    only their days from the program's start date to ``today``; weeks without such a day are
+    left out, and a cut week prescribes at most as many days as it has)."""
+    done = complete_sets(program, records)
     monday = first - dt.timedelta(days=first.weekday())
     out = []
     while monday <= last:
-        week = _days(monday, monday + dt.timedelta(days=6))
+        week = [
+            d for d in _days(monday, monday + dt.timedelta(days=6)) if _counts(program, d, today)
+        ]
+        if not week:
+            monday += dt.timedelta(days=7)
+            continue
         days: dict[str, tuple[int, int]] = {}
         for p in program.exercises:
             n = sum(1 for d in week if done.get((d, p.name), 0) >= p.sets)
-            days[p.name] = (n, p.days_per_week)
+            days[p.name] = (n, min(p.days_per_week, len(week)))
         fracs = [min(1.0, d / n) for d, n in days.values()]
         out.append(WeekAdherence(monday, days, sum(fracs) / len(fracs) if fracs else 0.0))
         monday += dt.timedelta(days=7)
@@ -109,7 +158,7 @@ def due_today(program: Program, records: Sequence[ExerciseDay], today: dt.date) 
     """What is still due ``today`` (nothing before the program's start date)."""
     if program.start_date is not None and today < program.start_date:
         return []
-    done = _complete_sets(records)
+    done = complete_sets(program, records)
     monday = today - dt.timedelta(days=today.weekday())
     week = _days(monday, today - dt.timedelta(days=1))
     out = []

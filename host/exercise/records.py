@@ -69,6 +69,7 @@ def set_events(result: CoachResult) -> list[tuple[float, str, dict[str, object]]
                         "wobble_deg": round(sc.wobble_deg, 2),
                         "quality": round(sc.quality, 1),
                         "hint": sc.hint,
+                        "held": sc.held,
                     },
                 )
             )
@@ -98,12 +99,14 @@ def set_events(result: CoachResult) -> list[tuple[float, str, dict[str, object]]
                     "start_s": round(s.start_s, 2),
                     "target": s.target,
                     "reps": s.full_reps,
+                    "counted": s.done,
                     "partials": s.partial_reps,
                     "holds": len(s.holds),
                     "hold_s_total": round(sum(h.hold_s for h in s.holds), 2),
                     "complete": s.complete,
                     "mean_quality": _clean(round(s.mean_quality, 1)),
                     "prescribed_sets": result.prescribed_sets,
+                    "prescribed_reps": result.prescribed_reps,
                     "prescribed_hold_s": result.hold_s,
                 },
             )

@@ -57,6 +57,9 @@ class ExerciseDay:
         reps: counted repetitions; partials: partial repetitions.
         holds: holds; hold_s: their total time, s.
         quality: mean repetition quality 0–100 (NaN without counted reps).
+        set_holds: per set, the time held (s) of each full-range rep or each hold, from the
+            ``rep``/``hold`` events: adherence judges these against the program's prescription
+            (the run's own flags may have asked for less). Empty for sets without events.
     """
 
     day: dt.date
@@ -68,6 +71,7 @@ class ExerciseDay:
     holds: int
     hold_s: float
     quality: float
+    set_holds: tuple[tuple[float, ...], ...] = ()
 
 
 def _num(value: object, default: float = 0.0) -> float:
@@ -80,18 +84,25 @@ def exercise_days(sessions: Sequence[SessionEvents]) -> list[ExerciseDay]:
     """Per day and exercise, from ``exercise_set`` events (sorted by day, then name)."""
     acc: dict[tuple[dt.date, str], list[float]] = {}
     quality: dict[tuple[dt.date, str], list[float]] = {}
+    held: dict[tuple[dt.date, str], list[tuple[float, ...]]] = {}
     for session in sessions:
         if not session.source.startswith("exercise:"):
             continue
         name = session.source.partition(":")[2]
         key = (session.started_at.astimezone().date(), name)
         row = acc.setdefault(key, [0.0] * 6)
+        per_set: dict[int, list[float]] = {}
+        for event in session.events:
+            d = event.data
+            if event.kind in ("rep", "hold") and not d.get("partial"):
+                per_set.setdefault(int(_num(d.get("set"))), []).append(_num(d.get("hold_s")))
         for event in session.events:
             if event.kind != "exercise_set":
                 continue
             d = event.data
             row[0] += 1
             row[1] += 1 if d.get("complete") else 0
+            held.setdefault(key, []).append(tuple(per_set.get(int(_num(d.get("set"))), [])))
             row[2] += _num(d.get("reps"))
             row[3] += _num(d.get("partials"))
             row[4] += _num(d.get("holds"))
@@ -113,6 +124,7 @@ def exercise_days(sessions: Sequence[SessionEvents]) -> list[ExerciseDay]:
                 int(r[4]),
                 r[5],
                 sum(qs) / len(qs) if qs else math.nan,
+                tuple(held.get((day, name), [])),
             )
         )
     return out
