@@ -4,9 +4,10 @@ Subcommands live in :mod:`host.commands`, one module each, discovered at start-u
 provides ``register(subparsers)`` which adds its parser and sets ``func`` to a callable taking
 the parsed arguments and returning the exit code.
 
-Exit codes (Glasgow's): 0 ok, 1 device or transport failure, 2 usage, configuration or bad
-input, 3 environment (no Bluetooth, no display), 130 interrupted (Ctrl-C); the live commands
-also stop cleanly on SIGTERM (143) and SIGHUP (129).
+Exit codes (Glasgow's): 0 ok, 1 device or transport failure, recorded data lost or a damaged
+session database (StoreError and every other PostureError), 2 usage, configuration or bad input,
+3 environment (no Bluetooth, no display), 130 interrupted (Ctrl-C); the live commands also stop
+cleanly on SIGTERM (143) and SIGHUP (129). README.md's legend says the same.
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ __all__ = [
     "EXIT_USAGE",
     "build_parser",
     "main",
+    "package_version",
+    "parse_command_line",
     "run_parsed",
 ]
 
@@ -58,14 +61,96 @@ examples:
 Run 'posture COMMAND --help' for each command's options.
 
 exit codes:
-  0 ok   1 device or transport failure (e.g. never connected), or recorded data lost
-  2 usage, configuration or bad input   3 environment (no Bluetooth, no display)
+  0 ok   1 device or transport failure (e.g. never connected), recorded data lost, or a
+         damaged (unusable) session database
+  2 usage, configuration or bad input (also a --db that does not exist for a reading command)
+  3 environment (no Bluetooth, no display)
   130 Ctrl-C, 143 SIGTERM, 129 SIGHUP (live commands stop cleanly and keep what was recorded)
 """
 
 
 class _Formatter(argparse.RawDescriptionHelpFormatter):
     pass
+
+
+def package_version() -> str:
+    """The installed version of Posture Companion (package metadata)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("posture-companion")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown (not installed)"
+
+
+def _type_errors_as_usage(parser: argparse.ArgumentParser) -> None:
+    """Make every ``type=`` function that raises ConfigError speak through argparse.
+
+    argparse shows its own ``invalid parse_date value: '2026-13-01'`` (the function's name) for
+    a ValueError; an ArgumentTypeError carries our message instead ("argument --from:
+    '2026-13-01' is not a date; use YYYY-MM-DD").
+    """
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in set(action.choices.values()):
+                _type_errors_as_usage(sub)
+        elif callable(action.type) and not isinstance(action.type, type):
+            action.type = _speaking(action.type)
+
+
+def _speaking(func: Callable[[str], object]) -> Callable[[str], object]:
+    if getattr(func, "_speaks", False):
+        return func
+
+    def convert(text: str) -> object:
+        try:
+            return func(text)
+        except ConfigError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from exc
+
+    convert.__name__ = getattr(func, "__name__", "value")
+    convert._speaks = True  # type: ignore[attr-defined]
+    return convert
+
+
+def _subcommand_action(
+    parser: argparse.ArgumentParser,
+) -> argparse._SubParsersAction[argparse.ArgumentParser] | None:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return action
+    return None
+
+
+def _defer_required_subcommands(parser: argparse.ArgumentParser) -> None:
+    """Make every level's subcommand optional for argparse; parse_command_line asks for it."""
+    action = _subcommand_action(parser)
+    if action is None:
+        return
+    action.required = False
+    for sub in set(action.choices.values()):
+        _defer_required_subcommands(sub)
+
+
+def parse_command_line(
+    parser: argparse.ArgumentParser, argv: Sequence[str] | None
+) -> argparse.Namespace:
+    """Parse; then ask for a missing (sub)command, so unknown options are reported as such.
+
+    With ``required=True`` argparse reports "the following arguments are required: COMMAND"
+    for ``posture --bogus``; parsing first and then asking for the command gives
+    "unrecognized arguments: --bogus" (and "invalid choice" for an unknown command). Shared by
+    ``posture`` and ``posture-sim``; nested levels (``posture program ACTION``) too.
+    """
+    _defer_required_subcommands(parser)
+    args = parser.parse_args(argv)
+    level: argparse.ArgumentParser = parser
+    while (action := _subcommand_action(level)) is not None:
+        chosen = getattr(args, action.dest, None)
+        if chosen is None:
+            level.error(f"the following arguments are required: {action.metavar or action.dest}")
+        level = action.choices[chosen]
+    return args
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -80,6 +165,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "-v", "--verbose", action="count", default=0, help="more log output (-vv: debug)"
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {package_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for module_info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
         if module_info.name.startswith("_"):
@@ -90,12 +176,13 @@ def build_parser() -> argparse.ArgumentParser:
         )
         if register is not None:
             register(sub)
+    _type_errors_as_usage(parser)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``posture``; returns (and, as a script, exits with) the exit code."""
-    return run_parsed("posture", build_parser().parse_args(argv))
+    return run_parsed("posture", parse_command_line(build_parser(), argv))
 
 
 def run_parsed(
