@@ -17,6 +17,7 @@ from device_sim.generate import generate
 from device_sim.imu_model import ErrorModel
 from device_sim.motion import SCENARIOS
 from device_sim.truth import private_file, write_truth_csv, write_truth_json
+from host.cli import package_version
 from host.csvio import write_csv
 
 __all__ = ["build_parser", "main"]
@@ -52,6 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=_Formatter,
     )
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {package_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     gen = sub.add_parser(
@@ -141,6 +143,7 @@ def _run_generate(args: argparse.Namespace) -> int:
         raise ConfigError(f"--rate {args.rate}: must be 25-1000 Hz")
     if args.minutes is not None and not args.minutes > 0:
         raise ConfigError(f"--minutes {args.minutes}: must be positive")
+    _check_outputs(args.out, args.truth)
     minutes = args.minutes if args.minutes is not None else SCENARIOS[args.scenario].default_minutes
     long_job = minutes * 60 * args.rate > 500_000
     progress = _Progress(f"generating {args.scenario} ({minutes:g} min)", long_job)
@@ -176,13 +179,41 @@ def _run_generate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_outputs(out: Path, truth: Path) -> None:
+    """Refuse, before generating, outputs that would land in a missing folder (none is
+    created: a typo must not leave folders behind) or overwrite one another.
+
+    Raises:
+        ConfigError: the reason, naming the flag.
+    """
+    from host.errors import ConfigError
+
+    sidecar = truth.with_suffix(".json")
+    for flag, path in (("--out", out), ("--truth", truth)):
+        folder = path.parent
+        if not folder.is_dir():
+            what = "is not a folder" if folder.exists() else "does not exist"
+            raise ConfigError(f"{flag} {path}: {folder} {what}; create it first")
+        if path.is_dir():
+            raise ConfigError(f"{flag} {path} is a folder; give a file name")
+    if out.resolve() == truth.resolve():
+        raise ConfigError(f"--out and --truth are the same file ({out}); give two file names")
+    if out.resolve() == sidecar.resolve():
+        raise ConfigError(
+            f"--out {out} is where the truth's JSON sidecar goes (beside --truth {truth}); "
+            "choose another name"
+        )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``posture-sim``; returns the exit code (the same codes as ``posture``)."""
-    from host.cli import run_parsed
+    from host.cli import parse_command_line, run_parsed
 
     # bad files and values given on the command line are usage errors here
     return run_parsed(
-        "posture-sim", build_parser().parse_args(argv), usage_errors=(ValueError, OSError)
+        "posture-sim",
+        parse_command_line(build_parser(), argv),
+        usage_errors=(ValueError, OSError),
     )
 
 

@@ -46,7 +46,7 @@ examples:
   posture scan
   posture-sim serve desk_day --face ble --speed 10 --drop-link-every 60 --drop-link-for 5
   DBUS_SYSTEM_BUS_ADDRESS=unix:path=... posture monitor --device ble:name=PostureSim-XXXX
-  posture-sim serve office --face serial --corrupt-rate 0.01
+  posture-sim serve slouching --face serial --corrupt-rate 0.01
   posture monitor --device serial:/tmp/posture-sim-serial.abc123/tty
 """
 
@@ -61,8 +61,18 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("scenario", nargs="?", default="desk_day", help="wearer scenario")
-    p.add_argument("--face", choices=("ble", "serial", "tcp"), default="ble")
+    p.add_argument(
+        "scenario",
+        nargs="?",
+        default="desk_day",
+        help="wearer scenario (default desk_day; 'posture-sim scenarios' lists them)",
+    )
+    p.add_argument(
+        "--face",
+        choices=("ble", "serial", "tcp"),
+        default="ble",
+        help="link to serve on: ble, serial (a pty) or tcp; see 'faces' below (default ble)",
+    )
     p.add_argument("--rate", type=int, default=100, metavar="HZ", help="sample rate (25-1000)")
     p.add_argument("--seed", type=int, default=0, help="seeds wearer, noise, faults, name")
     p.add_argument("--no-gyro", action="store_true", help="a device without gyroscope")

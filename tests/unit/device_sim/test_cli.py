@@ -18,6 +18,7 @@ from host.csvio import read_csv
 
 def test_generate_writes_data_truth_and_sidecar(tmp_path: Path) -> None:
     out, truth = tmp_path / "rec" / "day.csv", tmp_path / "rec" / "truth.csv"
+    (tmp_path / "rec").mkdir()  # generate creates no folders (see test_outputs_are_checked_first)
     code = main(["generate", "slouching", "--minutes", "2", "--seed", "3", "--random-mount",
                  "--out", str(out), "--truth", str(truth)])  # fmt: skip
     assert code == 0
@@ -53,7 +54,6 @@ def test_generate_writes_data_truth_and_sidecar(tmp_path: Path) -> None:
         assert rows["slouch"][flagged].all()
     for path in (out, truth, tmp_path / "rec" / "truth.json"):
         assert stat.S_IMODE(path.stat().st_mode) == 0o600  # health data: the user's only
-    assert stat.S_IMODE((tmp_path / "rec").stat().st_mode) == 0o700
 
 
 def test_generate_without_gyro_has_no_gyro_columns(tmp_path: Path) -> None:
@@ -93,6 +93,12 @@ def test_same_seed_same_files(tmp_path: Path) -> None:
         ["generate", "desk_day", "--minutes", "-1", "--out", "x.csv", "--truth", "y.csv"],
         ["generate", "desk_day"],
         ["frobnicate"],
+        ["--bogus"],
+        ["generate", "desk_day", "--out", "x.csv", "--truth", "x.csv"],
+        ["generate", "desk_day", "--out", "./x.csv", "--truth", "x.csv"],
+        ["generate", "desk_day", "--out", "x.json", "--truth", "x.csv"],
+        ["generate", "desk_day", "--out", "x.csv", "--truth", "missing/y.csv"],
+        ["generate", "desk_day", "--out", ".", "--truth", "y.csv"],
     ],
 )
 def test_bad_arguments_exit_2(
@@ -104,7 +110,37 @@ def test_bad_arguments_exit_2(
     except SystemExit as exc:  # argparse's own usage errors
         code = int(exc.code or 0)
     assert code == 2
-    assert not (tmp_path / "x.csv").exists()
+    assert list(tmp_path.iterdir()) == []  # nothing written, no folder created
+
+
+def test_outputs_are_checked_first(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A typo in a folder name leaves no folder behind; out and truth never overwrite each
+    other."""
+    missing = tmp_path / "typo" / "deeper"
+    code = main(["generate", "slouching", "--minutes", "1",
+                 "--out", str(missing / "a.csv"), "--truth", str(tmp_path / "t.csv")])  # fmt: skip
+    assert code == 2
+    assert f"--out {missing / 'a.csv'}: {missing} does not exist" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
+    same = str(tmp_path / "a.csv")
+    assert main(["generate", "slouching", "--minutes", "1", "--out", same, "--truth", same]) == 2
+    assert "--out and --truth are the same file" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_version_comes_from_the_package(capsys: pytest.CaptureFixture[str]) -> None:
+    from importlib.metadata import version
+
+    with pytest.raises(SystemExit) as info:
+        main(["--version"])
+    assert info.value.code == 0
+    assert capsys.readouterr().out == f"posture-sim {version('posture-companion')}\n"
+
+
+def test_unknown_options_are_named(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["--bogus"])
+    assert "unrecognized arguments: --bogus" in capsys.readouterr().err
 
 
 def test_scenarios_listed_and_help_teaches(capsys: pytest.CaptureFixture[str]) -> None:
@@ -134,3 +170,16 @@ def test_fast_csv_formatting_matches_printf() -> None:
         assert float(a) == pytest.approx(v, abs=0.5001e-3)
         assert float(b) == pytest.approx(v, abs=0.5000001)
         assert c == label.decode()
+
+
+def test_serve_help_examples_name_real_scenarios() -> None:
+    from device_sim.motion import SCENARIOS
+    from device_sim.serve import _EPILOG
+
+    named = [
+        line.split()[2]
+        for line in _EPILOG.splitlines()
+        if line.strip().startswith("posture-sim serve ")
+    ]
+    assert named
+    assert [name for name in named if name not in SCENARIOS] == []
