@@ -30,6 +30,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
+import tempfile
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -102,16 +103,28 @@ class _Where:
         hits = [i for i, line in enumerate(self.lines) if pattern.match(line)]
         return hits[index] if index < len(hits) else -1
 
-    def __call__(self, table: str, key: str | None = None, index: int = 0) -> str:
+    def label(self, table: str, index: int = 0) -> str:
+        return f"[{table}]" if table != "exercise" else f"[[exercise]] #{index + 1}"
+
+    def key_line(self, table: str, key: str, index: int = 0) -> int:
+        """0-based line of ``key = ...`` inside the table (-1 when not found)."""
         start = self._table_line(table, index)
-        label = f"[{table}]" if table != "exercise" else f"[[exercise]] #{index + 1}"
-        if key is None:
-            return f"{self.source}, line {start + 1}: {label}" if start >= 0 else self.source
+        pattern = re.compile(rf"\s*(?:{re.escape(key)}|\"{re.escape(key)}\")\s*=")
         for i in range(max(start, 0) + (1 if start >= 0 else 0), len(self.lines)):
             if i > start >= 0 and self.lines[i].lstrip().startswith("["):
                 break
-            if re.match(rf"\s*{re.escape(key)}\s*=", self.lines[i]):
-                return f"{self.source}, line {i + 1}: {label} {key}"
+            if pattern.match(self.lines[i]):
+                return i
+        return -1
+
+    def __call__(self, table: str, key: str | None = None, index: int = 0) -> str:
+        label = self.label(table, index)
+        if key is None:
+            start = self._table_line(table, index)
+            return f"{self.source}, line {start + 1}: {label}" if start >= 0 else self.source
+        line = self.key_line(table, key, index)
+        if line >= 0:
+            return f"{self.source}, line {line + 1}: {label} {key}"
         return f"{self.source}: {label} {key}"
 
 
@@ -125,10 +138,30 @@ def _number(value: Any, where: str, lo: float, hi: float, *, integer: bool = Fal
     return float(value)
 
 
-def _known(table: dict[str, Any], keys: set[str], where: str) -> None:
-    unknown = sorted(set(table) - keys)
-    if unknown:
-        raise ConfigError(f"{where}: unknown key {unknown[0]!r}; known: {', '.join(sorted(keys))}")
+def _known(
+    table: dict[str, Any], keys: set[str], at: _Where, name: str | None, index: int = 0
+) -> None:
+    """Refuse unknown keys, naming the first one in file order with its own line.
+
+    ``name`` None is the top level, whose keys are tables (``[colour]``).
+    """
+    unknown = [key for key in table if key not in keys]
+    if not unknown:
+        return
+    known = ", ".join(sorted(keys))
+    if name is None:
+        lines = [(at._table_line(key), key) for key in unknown]
+        line, key = min(lines, key=lambda lk: (lk[0] < 0, lk[0]))
+        where = at.source if line < 0 else f"{at.source}, line {line + 1}"
+        raise ConfigError(f"{where}: unknown table or key {key!r}; known: {known}")
+    lines = [(at.key_line(name, key, index), key) for key in unknown]
+    line, key = min(lines, key=lambda lk: (lk[0] < 0, lk[0]))
+    where = (
+        at(name, None, index)
+        if line < 0
+        else f"{at.source}, line {line + 1}: " + at.label(name, index)
+    )
+    raise ConfigError(f"{where}: unknown key {key!r}; known: {known}")
 
 
 def _exercise(
@@ -136,7 +169,7 @@ def _exercise(
 ) -> Prescription:
     if not isinstance(item, dict):
         raise ConfigError(f"{at('exercise', None, index)}: must be a table")
-    _known(item, {"name", "sets", "reps", "hold_s", "days_per_week"}, at("exercise", None, index))
+    _known(item, {"name", "sets", "reps", "hold_s", "days_per_week"}, at, "exercise", index)
     name = item.get("name")
     if not isinstance(name, str):
         raise ConfigError(f"{at('exercise', 'name', index)}: missing or not a string")
@@ -171,12 +204,12 @@ def parse_program(text: str, source: str = "<program>") -> Program:
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{source}: not valid TOML: {exc}") from exc
     at = _Where(text, source)
-    _known(data, {"program", "alerts", "exercise"}, source)
+    _known(data, {"program", "alerts", "exercise"}, at, None)
     head = data.get("program")
     if not isinstance(head, dict):
         raise ConfigError(f"{source}: missing the [program] table (title, days_per_week)")
     _known(
-        head, {"title", "prescribed_by", "start_date", "days_per_week", "reminder"}, at("program")
+        head, {"title", "prescribed_by", "start_date", "days_per_week", "reminder"}, at, "program"
     )
     title = head.get("title")
     if not isinstance(title, str) or not title.strip():
@@ -184,9 +217,7 @@ def parse_program(text: str, source: str = "<program>") -> Program:
     by = head.get("prescribed_by", "")
     if not isinstance(by, str):
         raise ConfigError(f"{at('program', 'prescribed_by')}: must be a string")
-    start = head.get("start_date")
-    if start is not None and (not isinstance(start, dt.date) or isinstance(start, dt.datetime)):
-        raise ConfigError(f"{at('program', 'start_date')}: must be a date like 2026-12-01")
+    start = _start_date(head.get("start_date"), at)
     reminder = _reminder(head.get("reminder"), at)
     if "days_per_week" not in head:
         raise ConfigError(f"{at('program')}: missing key 'days_per_week'")
@@ -203,7 +234,7 @@ def parse_program(text: str, source: str = "<program>") -> Program:
     alerts = data.get("alerts", {})
     if not isinstance(alerts, dict):
         raise ConfigError(f"{source}: [alerts] must be a table")
-    _known(alerts, {"tolerance_deg", "delay_s", "mode"}, at("alerts"))
+    _known(alerts, {"tolerance_deg", "delay_s", "mode"}, at, "alerts")
     tol = alerts.get("tolerance_deg")
     delay = alerts.get("delay_s")
     mode = alerts.get("mode")
@@ -219,6 +250,25 @@ def parse_program(text: str, source: str = "<program>") -> Program:
         None if delay is None else _number(delay, at("alerts", "delay_s"), 0, 3600),
         mode,
         reminder,
+    )
+
+
+def _start_date(value: Any, at: _Where) -> dt.date | None:
+    """``start_date = 2026-12-01``: a TOML date (a quoted one is a string to TOML)."""
+    if value is None or (isinstance(value, dt.date) and not isinstance(value, dt.datetime)):
+        return value
+    where = at("program", "start_date")
+    if isinstance(value, str):
+        try:
+            day = dt.date.fromisoformat(value.strip())
+        except ValueError:
+            pass
+        else:
+            raise ConfigError(
+                f"{where}: use a TOML date without quotes: start_date = {day.isoformat()}"
+            )
+    raise ConfigError(
+        f"{where}: must be a TOML date without quotes, like start_date = 2026-12-01, not {value!r}"
     )
 
 
@@ -254,18 +304,26 @@ def default_program_path() -> Path:
 def save_program(text: str, path: Path | None = None) -> Path:
     """Validate and store a program's text (0600; the directory 0700).
 
+    The file is replaced atomically (a sibling temporary file, then a rename), so a failed
+    write leaves the previous program as it was.
+
     Raises:
         ConfigError: the text is not a valid program, or the file cannot be written.
     """
     parse_program(text)
     path = default_program_path() if path is None else path
+    tmp: Path | None = None
     try:
         make_private_dirs(path.parent)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        fd, tmp_name = tempfile.mkstemp(prefix=".program-", suffix=".toml", dir=path.parent)
+        tmp = Path(tmp_name)
         os.fchmod(fd, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
+        tmp.replace(path)
     except OSError as exc:
+        if tmp is not None:
+            tmp.unlink(missing_ok=True)
         raise ConfigError(f"cannot write {path}: {exc}") from exc
     return path
 
