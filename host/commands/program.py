@@ -19,7 +19,9 @@ _EPILOG = """\
 The program file format is documented with a full example in docs/exercises.md. Importing
 validates it (errors name the table, key and line; exit status 2) and stores a copy readable
 by you only in the user config directory ($POSTURE_PROGRAM overrides the path). Its [alerts]
-table, if present, becomes your posture-alert settings unless --keep-alerts.
+table, if present, becomes your posture-alert settings (settings.toml, used by the dashboard,
+'posture monitor' and 'posture record') unless --keep-alerts. The program and the settings are
+both checked before either is written: an import applies completely or not at all.
 
 examples:
   posture program import ~/Downloads/back-program.toml
@@ -74,19 +76,10 @@ def _date(text: str) -> dt.date:
 
 def run(args: argparse.Namespace) -> int:
     """Dispatch import, show or adherence."""
-    from host.exercise.program import load_program, parse_program, save_program
+    from host.exercise.program import load_program
 
     if args.action == "import":
-        try:
-            text = args.file.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:  # UnicodeDecodeError: not a text file
-            raise ConfigError(f"{args.file}: cannot read: {exc}") from exc
-        program = parse_program(text, str(args.file))
-        path = save_program(text)
-        print(f"imported {program.title!r}: {len(program.exercises)} exercise(s) -> {path}")
-        if not args.keep_alerts:
-            _apply_alerts(program)
-        return 0
+        return _import(args)
     stored = load_program()
     if stored is None:
         raise ConfigError("no program imported yet: posture program import FILE")
@@ -96,9 +89,50 @@ def run(args: argparse.Namespace) -> int:
     return _adherence(stored, args)
 
 
-def _apply_alerts(program: Program) -> None:
+def _import(args: argparse.Namespace) -> int:
+    """Validate the program and the settings it would change, then write both (or neither).
+
+    Order: read and parse the program; compute the new settings from the settings *file*
+    (not the POSTURE_* environment, which must not end up in the file) and validate them;
+    only then write the program, then the settings. If the settings cannot be written the
+    previous program is put back (or the new one removed), so nothing is applied halfway.
+    """
+    from host.exercise.program import default_program_path, parse_program, save_program
     from host.settings import load_settings, save_settings
 
+    try:
+        text = args.file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:  # UnicodeDecodeError: not a text file
+        raise ConfigError(f"{args.file}: cannot read: {exc}") from exc
+    program = parse_program(text, str(args.file))
+    changes = {} if args.keep_alerts else _alert_changes(program)
+    settings = None
+    if changes:
+        current = load_settings(env={})  # a broken settings file stops here, nothing written
+        try:
+            settings = dataclasses.replace(current, **changes)  # type: ignore[arg-type]
+        except ConfigError as exc:
+            raise ConfigError(f"{args.file}: [alerts]: {exc}") from exc
+    target = default_program_path()
+    previous = _read_bytes(target)
+    path = save_program(text, target)
+    if settings is not None:
+        try:
+            settings_path = save_settings(settings)
+        except (OSError, ConfigError) as exc:
+            _restore(target, previous)
+            raise ConfigError(
+                f"cannot write the posture-alert settings ({exc}); the program was not "
+                "imported (nothing changed)"
+            ) from exc
+    print(f"imported {program.title!r}: {len(program.exercises)} exercise(s) -> {path}")
+    if settings is not None:
+        applied = ", ".join(f"{k}={v}" for k, v in changes.items())
+        print(f"posture-alert settings from the program: {applied} -> {settings_path}")
+    return 0
+
+
+def _alert_changes(program: Program) -> dict[str, object]:
     changes: dict[str, object] = {}
     if program.tolerance_deg is not None:
         changes["tolerance_deg"] = program.tolerance_deg
@@ -106,12 +140,30 @@ def _apply_alerts(program: Program) -> None:
         changes["delay_s"] = program.delay_s
     if program.mode is not None:
         changes["policy_mode"] = program.mode
-    if not changes:
-        return
-    settings = dataclasses.replace(load_settings(), **changes)  # type: ignore[arg-type]
-    path = save_settings(settings)
-    text = ", ".join(f"{k}={v}" for k, v in changes.items())
-    print(f"posture-alert settings from the program: {text} -> {path}")
+    return changes
+
+
+def _read_bytes(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise ConfigError(f"cannot read the stored program {path}: {exc}") from exc
+
+
+def _restore(path: Path, previous: bytes | None) -> None:
+    """Put the program file back as it was before the import (best effort, private)."""
+    import contextlib
+    import os
+
+    with contextlib.suppress(OSError):
+        if previous is None:
+            path.unlink(missing_ok=True)
+            return
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(previous)
 
 
 def _show(program: Program) -> None:
