@@ -22,8 +22,10 @@ examples:
       run 8 s, save the window as a PNG and exit (works without a display)
 
 Settings (tolerance, delay, policy, quiet hours, snooze) live in settings.toml in your user
-config directory and can be overridden with POSTURE_* environment variables, e.g.
-POSTURE_TOLERANCE_DEG=25. Without a display, use 'posture monitor' for a terminal view.
+config directory, shared with 'posture monitor' and 'posture record'. Precedence: command-line
+flags (--device, --db) > POSTURE_* environment variables (e.g. POSTURE_TOLERANCE_DEG=25) >
+settings.toml > defaults; a broken file or variable is exit 2 naming it. Without a display, use
+'posture monitor' for a terminal view.
 """
 
 
