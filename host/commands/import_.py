@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import hashlib
 import json
 import sys
 from collections.abc import Callable, Iterator
@@ -13,7 +14,8 @@ from pathlib import Path
 
 from host.csvio import read_csv
 from host.errors import CalibrationError, ConfigError
-from host.recording.cli_args import add_db_argument, open_store
+from host.recording.cli_args import add_db_argument, db_path, open_store
+from host.recording.store import SessionStore
 from host.samples import SampleBlock
 
 __all__ = ["parse_window", "register", "run"]
@@ -31,8 +33,13 @@ examples:
   posture import day.csv --neutral 2:8 --forward 12:16
   posture import logger.csv --start 2026-11-30T08:30:00+01:00
 
-Prints the new session id on stdout (only that), warnings on stderr.
+Prints the new session id on stdout (only that), warnings on stderr. A file whose content was
+imported before is refused (exit 2, naming the session) so its hours are not counted twice in
+stats and reports; --force imports it again anyway.
 """
+
+# Where a single sensor can sit (notes: what it measures differs; reports never compare them).
+PLACEMENTS = ("thoracic", "thoracolumbar", "lumbar", "sacral")
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -59,7 +66,15 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     parser.add_argument("--device", default=None, help="device label (default: import:FILE)")
     parser.add_argument(
-        "--placement", default="lumbar", help="sensor placement (default lumbar; notes §2)"
+        "--placement",
+        default="lumbar",
+        choices=PLACEMENTS,
+        help="where on the back the sensor sat (default lumbar, the nominal mounting of "
+        "docs/protocol.md); stored with the session, and numbers from different placements "
+        "are not comparable",
+    )
+    parser.add_argument(
+        "--force", action="store_true", help="import even if this file was imported before"
     )
     add_db_argument(parser, create=True)
     parser.set_defaults(func=run)
@@ -92,21 +107,76 @@ def _window(samples: SampleBlock, window: tuple[float, float], option: str) -> S
     return samples.slice(a, b)
 
 
+def _given_start(args: argparse.Namespace) -> datetime | None:
+    """``--start`` as a timezone-aware time (local time if it has no offset), or None.
+
+    Raises:
+        ConfigError: not an ISO 8601 time.
+    """
+    if args.start is None:
+        return None
+    try:
+        start = datetime.fromisoformat(args.start)
+    except ValueError as exc:
+        raise ConfigError(
+            f"--start {args.start!r}: not an ISO 8601 time, e.g. 2026-11-30T08:30:00+01:00"
+        ) from exc
+    return start if start.tzinfo is not None else start.astimezone()
+
+
 def _start_time(args: argparse.Namespace, samples: SampleBlock) -> datetime:
-    if args.start is not None:
-        try:
-            start = datetime.fromisoformat(args.start)
-        except ValueError as exc:
-            raise ConfigError(f"--start {args.start!r}: not an ISO 8601 time") from exc
-        return start if start.tzinfo is not None else start.astimezone()
+    start = _given_start(args)
+    if start is not None:
+        return start
     mtime = datetime.fromtimestamp(args.file.stat().st_mtime, UTC).astimezone()
     return mtime - timedelta(seconds=float(samples.t_s[-1] - samples.t_s[0]))
 
 
-def run(args: argparse.Namespace) -> int:
-    """Import; prints the session id."""
+def _check_arguments(args: argparse.Namespace) -> None:
+    """Everything that can be refused without reading the file, refused before the analysis.
+
+    Raises:
+        ConfigError: a flag that cannot work.
+    """
     if args.forward is not None and args.neutral is None:
         raise ConfigError("--forward needs --neutral")
+    _given_start(args)
+    if args.neutral is not None:
+        parse_window(args.neutral, "--neutral")
+    if args.forward is not None:
+        parse_window(args.forward, "--forward")
+
+
+def file_digest(path: Path) -> str:
+    """SHA-256 of the file's bytes (hex): the identity of an imported recording."""
+    digest = hashlib.sha256()
+    try:
+        with open(path, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                digest.update(block)
+    except OSError:
+        return ""  # read_csv names the problem
+    return digest.hexdigest()
+
+
+def _earlier_import(store: SessionStore, path: Path, digest: str, n_samples: int) -> int | None:
+    """The session this same recording was imported as, if any (same content; for sessions
+    imported before digests were stored: same file name and number of samples)."""
+    for info in store.sessions():
+        if info.source != "import":
+            continue
+        stored = info.device_info.get("sha256")
+        if stored is not None:
+            if digest and stored == digest:
+                return info.id
+        elif info.device_info.get("file") == path.name and info.n_samples == n_samples:
+            return info.id
+    return None
+
+
+def run(args: argparse.Namespace) -> int:
+    """Import; prints the session id."""
+    _check_arguments(args)
     with _progress() as step:
         sid = _import(args, step)
     print(sid)
@@ -147,6 +217,16 @@ def _import(args: argparse.Namespace, step: Callable[[str], None]) -> int:
     for warning in recording.warnings:
         print(f"posture: warning: {warning}", file=sys.stderr)
     samples = recording.samples
+    digest = file_digest(args.file)
+    if not args.force and db_path(args).exists():  # (no database yet: nothing imported)
+        with open_store(args) as store:
+            earlier = _earlier_import(store, args.file, digest, len(samples))
+        if earlier is not None:
+            raise ConfigError(
+                f"{args.file} was already imported as session {earlier} (same recording); "
+                "importing it again would count its hours twice. Add --force to import it "
+                f"anyway, or 'posture delete {earlier}' first"
+            )
     device = args.device or f"import:{args.file.name}"
     if args.calibration is not None:
         try:
@@ -181,7 +261,7 @@ def _import(args: argparse.Namespace, step: Callable[[str], None]) -> int:
         sid = store.create_session(
             device=device,
             source="import",
-            device_info={"file": args.file.name},
+            device_info={"file": args.file.name, "sha256": digest},
             calibration=calibration.to_dict(),
             placement=args.placement,
             policy={"alerts": json.loads(json.dumps(asdict(alert_config), default=str))},

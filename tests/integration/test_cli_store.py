@@ -258,3 +258,56 @@ def test_sessions_without_the_default_database_lists_none_and_creates_nothing(
     assert code == 2
     assert "no session database at" in err
     assert not (tmp_path / "data").exists()
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (["--start", "yesterday"], "--start 'yesterday': not an ISO 8601 time"),
+        (["--neutral", "8:2"], "--neutral '8:2'"),
+        (["--neutral", "2:8", "--forward", "x"], "--forward 'x'"),
+    ],
+)
+def test_import_refuses_bad_flags_before_reading_or_analysing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], flags: list[str], message: str
+) -> None:
+    missing = tmp_path / "never-read.csv"  # a read would fail with "cannot read" instead
+    code, out, err = _run(capsys, "import", str(missing), *flags, "--db", str(tmp_path / "s.db"))
+    assert code == 2
+    assert message in err
+    assert "cannot read" not in err
+    assert "calibrated automatically" not in err
+    assert out == ""
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_import_placement_is_one_of_the_supported(
+    recording: tuple[Path, np.ndarray], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["import", str(recording[0]), "--placement", "forehead"])
+    assert info.value.code == 2
+    assert "invalid choice: 'forehead'" in capsys.readouterr().err
+    db = tmp_path / "s.db"
+    argv = ["import", str(recording[0]), "--neutral", "2:8", "--placement", "thoracic"]
+    assert _run(capsys, *argv, "--db", str(db))[0] == 0
+    with SessionStore.open(db) as store:
+        assert store.session(1).placement == "thoracic"
+
+
+def test_importing_the_same_recording_twice_is_refused_unless_forced(
+    recording: tuple[Path, np.ndarray], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = str(tmp_path / "s.db")
+    argv = ["import", str(recording[0]), "--neutral", "2:8", "--db", db]
+    assert _run(capsys, *argv)[:2] == (0, "1\n")
+    code, out, err = _run(capsys, *argv)
+    assert (code, out) == (2, "")
+    assert "day.csv was already imported as session 1" in err
+    assert "--force" in err
+    copy = tmp_path / "renamed.csv"  # the content decides, not the name
+    copy.write_bytes(recording[0].read_bytes())
+    assert _run(capsys, "import", str(copy), "--db", db)[0] == 2
+    assert _run(capsys, *argv, "--force")[:2] == (0, "2\n")
+    with SessionStore.open(db) as store:
+        assert [s.id for s in store.sessions()] == [1, 2]
