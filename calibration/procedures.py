@@ -42,6 +42,8 @@ FloatArray = npt.NDArray[np.float64]
 
 GRAVITY_M_S2 = 9.80665
 MIN_CAPTURE_S = 1.0
+MIN_CAPTURE_SAMPLES = 10
+MIN_RATE_HZ = 25.0  # as host.csvio.MIN_RATE_HZ (the simulator's and the product's floor)
 # Sitting still, people sway and breathe: a few °/s and < 0.1 m/s². A reach or a shift in the
 # chair is tens of °/s and > 0.5 m/s². (Sensor noise: ≈ 0.02 m/s², ≈ 0.1 °/s.)
 MAX_GYRO_RMS_DEG_S = 5.0
@@ -79,7 +81,14 @@ def check_still(samples: SampleBlock, what: str) -> Stillness:
     """
     n = len(samples)
     duration_s = float(samples.t_s[-1] - samples.t_s[0]) if n else 0.0
-    if n < 10 or duration_s < MIN_CAPTURE_S:
+    if n >= 2 and n < MIN_CAPTURE_SAMPLES and duration_s >= MIN_CAPTURE_S:
+        # long enough, too few samples: the rate is the problem, not the wearer
+        rate_hz = (n - 1) / duration_s
+        raise CalibrationError(
+            f"{what} has only {n} samples over {duration_s:.2f} s: the sample rate "
+            f"{rate_hz:.3g} Hz is too low (need ≥ {MIN_RATE_HZ:.0f} Hz)"
+        )
+    if n < MIN_CAPTURE_SAMPLES or duration_s < MIN_CAPTURE_S:
         raise CalibrationError(
             f"{what} is too short: {n} samples over {duration_s:.2f} s; "
             f"hold still for at least {MIN_CAPTURE_S:.0f} s (3–5 s is best)"

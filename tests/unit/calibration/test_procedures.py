@@ -101,6 +101,24 @@ def test_too_short_capture_is_rejected() -> None:
         fit_mounting(_window(rec.samples, 2, 2.5))
 
 
+def test_a_long_capture_with_few_samples_blames_the_rate_not_the_wearer() -> None:
+    """6 samples over 5 s is not "too short: hold still for at least 1 s" but a 1 Hz rate."""
+    from calibration.procedures import MIN_RATE_HZ
+    from host.csvio import MIN_RATE_HZ as CSV_MIN_RATE_HZ
+
+    rec = _day(4)
+    every_second = np.arange(200, 701, 100)  # t = 2..7 s at 100 Hz
+    s = rec.samples
+    assert s.gyro_rad_s is not None
+    slow = SampleBlock(s.t_s[every_second], s.accel_m_s2[every_second], s.gyro_rad_s[every_second])
+    with pytest.raises(CalibrationError) as info:
+        fit_mounting(slow)
+    message = str(info.value)
+    assert "only 6 samples over 5.00 s: the sample rate 1 Hz is too low (need ≥ 25 Hz)" in message
+    assert "too short" not in message
+    assert MIN_RATE_HZ == CSV_MIN_RATE_HZ
+
+
 def test_not_gravity_is_rejected() -> None:
     n = 300
     block = SampleBlock(np.arange(n) / RATE_HZ, np.tile([1.0, 0.0, 0.0], (n, 1)))
