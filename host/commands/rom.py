@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from host.commands._live import positive_seconds
+from host.commands._live import apply_settings, positive_seconds
 from host.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -148,6 +148,7 @@ def run(args: argparse.Namespace) -> int:
     tests = (
         ["flexion", "extension", "lateral", "sts", "balance"] if args.test == "all" else [args.test]
     )
+    apply_settings(args)  # settings.toml/POSTURE_* checked before connecting (exit 2); db_path
     engine = Engine(EngineConfig(device=args.device, haptics=False))
     seq = _Sequence(tests, args.age)
 

@@ -156,3 +156,16 @@ def test_record_stores_the_policy_and_calibration_it_used(
         assert alerts["tolerance_deg"] == 18.0
         assert alerts["delay_s"] == 90.0
         assert alerts["mode"] == "iso11226"
+
+
+def test_rom_refuses_a_broken_settings_file_before_connecting(
+    config_home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = _settings(config_home, "delay_s = [1, 2]\n")
+    db = tmp_path / "s.sqlite3"
+    code = main(["rom", "--device", "sim:rom_all?speed=0", "--test", "flexion", "--db", str(db)])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert str(path) in err
+    assert "delay_s" in err
+    assert not db.exists()
