@@ -185,6 +185,38 @@ def main(argv: Sequence[str] | None = None) -> int:
     return run_parsed("posture", parse_command_line(build_parser(), argv))
 
 
+# Logged by bleak on every connect when bluetoothctl is missing; harmless (it then assumes a
+# current BlueZ, which ours is), so it is only shown with -vv.
+_QUIET_LOGGERS = ("bleak.backends.bluezdbus.version",)
+
+
+class _CliFormatter(logging.Formatter):
+    """Our own warnings read like every other CLI warning (``posture: warning: …``); the rest
+    (-v, -vv, and other libraries' messages) keeps level and logger name."""
+
+    def __init__(self, prog: str) -> None:
+        super().__init__("%(levelname)s %(name)s: %(message)s")
+        self._prog = prog
+
+    def format(self, record: logging.LogRecord) -> str:
+        ours = record.name.split(".")[0] in ("host", "device_sim", "calibration")
+        if record.levelno == logging.WARNING and ours and not record.exc_info:
+            return f"{self._prog}: warning: {record.getMessage()}"
+        return super().format(record)
+
+
+def _setup_logging(prog: str, verbose: int) -> None:
+    """stderr logging at the -v level, unless the process already configured logging."""
+    root = logging.getLogger()
+    if not root.handlers:  # as logging.basicConfig: an embedding program's setup stays
+        handler = logging.StreamHandler()
+        handler.setFormatter(_CliFormatter(prog))
+        root.addHandler(handler)
+        root.setLevel([logging.WARNING, logging.INFO, logging.DEBUG][min(verbose, 2)])
+    for name in _QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.NOTSET if verbose >= 2 else logging.ERROR)
+
+
 def run_parsed(
     prog: str,
     args: argparse.Namespace,
@@ -200,10 +232,7 @@ def run_parsed(
         args: parsed arguments with ``func`` and ``verbose``.
         usage_errors: further exception types that mean bad input (exit 2).
     """
-    logging.basicConfig(
-        level=[logging.WARNING, logging.INFO, logging.DEBUG][min(args.verbose, 2)],
-        format="%(levelname)s %(name)s: %(message)s",
-    )
+    _setup_logging(prog, args.verbose)
     func: Callable[[argparse.Namespace], int] = args.func
     usage: tuple[type[Exception], ...] = (
         ConfigError, InputDataError, CalibrationError, *usage_errors
