@@ -96,8 +96,9 @@ def read_csv(path: str | Path) -> CsvRecording:
     Blank lines and lines starting with ``#`` are ignored; a UTF-8 byte-order mark is accepted.
 
     Raises:
-        InputDataError: unreadable file, missing columns, non-numeric or NaN values, time not
-            strictly increasing. The message names the file and the line.
+        InputDataError: unreadable or empty file, missing columns, non-numeric, NaN or infinite
+            values, time not strictly increasing (the message names the file and the line);
+            fewer than MIN_SAMPLES samples, a sample rate below MIN_RATE_HZ.
     """
     path = Path(path)
     try:
