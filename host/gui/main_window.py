@@ -42,11 +42,11 @@ from host.gui.notify import DesktopNotifier, Notifier, write_chime
 from host.gui.plots import FlexionPlot
 from host.gui.reminders import STATE_NAME as REMINDER_STATE_NAME
 from host.gui.reminders import ExerciseReminder
-from host.gui.session import EngineFactory, LiveSession, alert_config_from_settings
+from host.gui.session import EngineFactory, LiveSession
 from host.gui.widgets import AlertBanner, PostureIndicator, ZoneTimes, format_duration
 from host.gui.zones import ACTIVITY_LABELS, ZONE_STYLES, zone_bands, zone_style
 from host.protocol import StatusMessage
-from host.settings import Settings, default_settings_path, save_settings
+from host.settings import Settings, alert_config_from_settings, default_settings_path, save_settings
 from host.transports.base import DeviceInfo, LinkEvent, LinkState
 
 __all__ = ["MainWindow"]

@@ -14,7 +14,6 @@ waits, bounded.
 from __future__ import annotations
 
 import concurrent.futures
-import dataclasses
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -23,28 +22,17 @@ from typing import Any
 from PyQt6.QtCore import QObject, QTimer, pyqtSignal
 
 from calibration.model import Calibration
-from host.alerts import Alert, AlertConfig
+from host.alerts import Alert
 from host.engine import EngineConfig, EngineListener, EngineThread, LiveUpdate
 from host.gui.bridge import EngineBridge
 from host.protocol import StatusMessage
-from host.settings import Settings
 from host.transports.base import DeviceInfo, LinkEvent
 
-__all__ = ["CallWatcher", "GuiListener", "LiveSession", "alert_config_from_settings"]
+__all__ = ["CallWatcher", "GuiListener", "LiveSession"]
 
 logger = logging.getLogger(__name__)
 
 EngineFactory = Callable[[EngineConfig, EngineListener], EngineThread]
-
-
-def alert_config_from_settings(settings: Settings) -> AlertConfig:
-    """The alert policy the settings describe (tolerance, delay, policy mode)."""
-    return dataclasses.replace(
-        AlertConfig(),
-        mode=settings.policy_mode,
-        tolerance_deg=settings.tolerance_deg,
-        delay_s=settings.delay_s,
-    )
 
 
 class GuiListener(EngineListener):

@@ -12,12 +12,11 @@ from pytestqt.qtbot import QtBot
 
 from host.alerts import Alert, AlertConfig
 from host.gui.main_window import MainWindow
-from host.gui.session import alert_config_from_settings
 from host.gui.settings_dialog import SettingsDialog
 from host.gui.zones import zone_style
 from host.posture import Zone
 from host.protocol import StatusMessage
-from host.settings import Settings, load_settings
+from host.settings import Settings, alert_config_from_settings, load_settings
 from host.transports.base import LinkEvent, LinkState
 
 
