@@ -3,9 +3,9 @@
 Definitions (ours, documented in docs/exercises.md):
 
 * A **set is complete** when its reps (or holds) held as the *program* prescribes reach the
-  program's reps: each full-range rep or hold counts when it lasted ≥ 90 % of the program's
-  ``hold_s`` (:data:`~host.exercise.scoring.HOLD_TOLERANCE`). A run with ``--reps 9`` against
-  a program of 10, or ``--hold 5`` against 10 s, does not complete the program's day.
+  program's reps: each full-range rep or hold counts when it lasted ≥ 80 % of the program's
+  ``hold_s`` less 0.5 s (:func:`~host.exercise.scoring.held_enough`). A run with ``--reps 9``
+  against a program of 10, or ``--hold 5`` against 10 s, does not complete the program's day.
   Sets stored without their rep/hold events fall back on their own ``complete`` flag.
 * A **day is done** for an exercise when its complete sets that day reach the prescribed sets.
 * Only days of the program count: from its ``start_date`` to ``today`` (the caller's date).

@@ -11,10 +11,10 @@ reached, or when the wearer has stopped for ``set_gap_s`` after at least one rep
 incomplete set). A pause during the prescribed rest never ends a set: the gap is counted from
 the end of the rest, so a rep made while resting is the first of the next set, not a set of one.
 
-The prescription decides what counts: a full-range rep (or a hold) shorter than 90 % of the
-prescribed hold (:data:`~host.exercise.scoring.HOLD_TOLERANCE`) is an attempt, shown and stored,
-but not a counted rep or hold, and a set is complete only when its counted reps or holds reach
-the prescribed number.
+The prescription decides what counts: a full-range rep (or a hold) shorter than 80 % of the
+prescribed hold less 0.5 s (:func:`~host.exercise.scoring.held_enough`) is an attempt, shown
+and stored, but not a counted rep or hold, and a set is complete only when its counted reps or
+holds reach the prescribed number.
 """
 
 from __future__ import annotations

@@ -11,13 +11,13 @@ Each rep gets four components, each 0–1, and a 0–100 score:
   exercise's ``steadiness_max_deg``, 0 at twice it. 20 %.
 
 The **prescribed hold** decides whether a rep counts: a rep held at the top for less than
-:data:`HOLD_TOLERANCE` (90 %) of the prescribed hold (the therapist's ``hold_s``, else the
-library's) is ``held = False`` and gets the hint "hold N s at the top"; the coach does not count
-it towards a complete set. 90 % leaves room for the detector's edge timing (a few tenths of a
-second) without letting a 3 s hold pass for a prescribed 10 s.
-
-The weights are our choice (not from a validated instrument): range matters most to a therapist,
-the rest tells the patient *how* to improve. Feedback words follow the worst component.
+:data:`HOLD_TOLERANCE` (80 %) of the prescribed hold (the therapist's ``hold_s``, else the
+library's) less :data:`HOLD_TIMING_S` (0.5 s) is ``held = False`` and gets the hint "hold N s at
+the top"; the coach does not count it towards a complete set. Why: a wearer doing as asked still
+varies about ±15 % around the prescribed time (our simulated wearer does, by design), and the
+detector times a hold's edges to about ±0.5 s (tests/integration/test_exercise_sim.py); 90 %
+alone would drop every third compliant 3 s bridge, while this rule still refuses a 3 s hold
+against a prescribed 10 s (needs 7.5 s), 31 s against 90 s (needs 71.5 s) and a rushed rep.
 """
 
 from __future__ import annotations
@@ -31,18 +31,22 @@ import numpy.typing as npt
 from host.exercise.counting import Rep
 from host.exercise.library import ExerciseSpec
 
-__all__ = ["HOLD_TOLERANCE", "RepScore", "held_enough", "score_rep", "sparc"]
+__all__ = ["HOLD_TIMING_S", "HOLD_TOLERANCE", "RepScore", "held_enough", "score_rep", "sparc"]
 
 FloatArray = npt.NDArray[np.float64]
 
-HOLD_TOLERANCE = 0.9
+HOLD_TOLERANCE = 0.8
 """A hold (or the hold at the top of a rep) counts when it lasts ≥ this share of the prescribed
-hold."""
+hold, less :data:`HOLD_TIMING_S`."""
+HOLD_TIMING_S = 0.5
+"""Allowance for the detector's timing of a hold's edges, s."""
 
 
 def held_enough(hold_s: float, prescribed_hold_s: float) -> bool:
     """Whether a hold of ``hold_s`` meets a prescribed hold (always, without one: < 1 s)."""
-    return prescribed_hold_s < 1.0 or hold_s >= HOLD_TOLERANCE * prescribed_hold_s
+    if prescribed_hold_s < 1.0:
+        return True
+    return hold_s >= HOLD_TOLERANCE * prescribed_hold_s - HOLD_TIMING_S
 
 
 def sparc(speed: FloatArray, rate_hz: float, *, fc_hz: float = 10.0, amp_th: float = 0.05) -> float:
