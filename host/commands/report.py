@@ -87,7 +87,13 @@ def run(args: argparse.Namespace) -> int:
                 and (events := store.events(info.id, kind="calibration"))
             }
             step("home exercise")
-            exercise_html = report_html(store, args.date_from, args.date_to)
+            exercise_html = report_html(
+                store,
+                args.date_from,
+                args.date_to,
+                ids=None if args.session is None else [args.session],
+                warn=_warn,
+            )
         step("statistics")
         report = ReportInput(
             study_id, sessions, data, compute(data), now_local(), calibrations, exercise_html
@@ -100,10 +106,17 @@ def run(args: argparse.Namespace) -> int:
             html_path = out.with_suffix(".html")
             os.close(open_private(html_path))
             write_html(report, figures, html_path)
-    print(f"wrote {out} ({pages} pages, {len(sessions)} sessions)")
+    n = len(sessions)
+    print(
+        f"wrote {out} ({pages} page{'' if pages == 1 else 's'}, {n} session{'' if n == 1 else 's'})"
+    )
     if args.html:
         print(f"wrote {out.with_suffix('.html')}")
     return 0
+
+
+def _warn(message: str) -> None:
+    print(f"posture: warning: {message}", file=sys.stderr, flush=True)
 
 
 def _quiet_console() -> Console:

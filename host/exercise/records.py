@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import math
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -182,13 +183,17 @@ def event_span_s(events: Sequence[StoredEvent]) -> float:
 
 
 def rom_event(result: RomResult, age_years: float | None) -> dict[str, object]:
-    """The data of one ``rom`` event."""
+    """The data of one ``rom`` event.
+
+    The value is stored at the precision shown (0.1° or 0.1 s) and the norm to the degree, so
+    the report shows the numbers the command printed (rounding once, not 69.55 → "69.5").
+    """
     return {
         "test": result.test,
-        "value": _clean(round(result.value, 2)),
+        "value": _clean(round(result.value, 1)),
         "unit": result.unit,
         "trials": [round(v, 2) for v in result.trials],
-        "norm": None if result.norm is None else round(result.norm, 1),
+        "norm": None if result.norm is None else float(round(result.norm)),
         "age_years": age_years,
         "detail": {k: _clean(round(v, 3)) for k, v in result.detail.items()},
     }
@@ -211,12 +216,19 @@ def record_rom(
 
 
 def load_sessions(
-    store: SessionStore, first: dt.date | None = None, last: dt.date | None = None
+    store: SessionStore,
+    first: dt.date | None = None,
+    last: dt.date | None = None,
+    *,
+    ids: Sequence[int] | None = None,
 ) -> list[SessionEvents]:
-    """Exercise and ROM sessions (with their events) started between two local dates."""
+    """Exercise and ROM sessions (with their events) started between two local dates (and,
+    with ``ids``, only those sessions)."""
     out = []
     for info in store.sessions():
         if not (info.source.startswith("exercise:") or info.source == "rom"):
+            continue
+        if ids is not None and info.id not in ids:
             continue
         day = info.started_at.astimezone().date()
         if (first is not None and day < first) or (last is not None and day > last):
@@ -231,20 +243,35 @@ def report_html(
     last: dt.date | None = None,
     *,
     program_path: Path | None = None,
+    ids: Sequence[int] | None = None,
+    today: dt.date | None = None,
+    warn: Callable[[str], None] | None = None,
 ) -> str:
     """The therapist report's home-exercise section (HTML) for a period; "" when there is
-    nothing to show. Without dates the period spans the stored exercise and ROM sessions.
+    nothing to show. Without dates the period spans the stored exercise and ROM sessions;
+    with ``ids`` (a report of chosen sessions) only those sessions are shown, without the
+    program's adherence. Prescribed days count up to ``today`` (default: the local date).
 
-    Raises:
-        ConfigError: the imported program file is unreadable or invalid.
+    A broken program file does not block the report: the section is made without the
+    program, and ``warn`` (default: the log) is told which file could not be used.
     """
-    from host.exercise.program import load_program
+    from host.errors import ConfigError
+    from host.exercise.program import default_program_path, load_program
     from host.exercise.report import exercise_section, format_html
 
-    sessions = load_sessions(store, first, last)
+    sessions = load_sessions(store, first, last, ids=ids)
     days = [s.started_at.astimezone().date() for s in sessions]
-    if not days and (first is None or last is None):
+    if not days and (first is None or last is None or ids is not None):
         return ""
     first = first or min(days)
     last = last or max([*days, first])
-    return format_html(exercise_section(sessions, load_program(program_path), first, last))
+    program = None
+    if ids is None:
+        try:
+            program = load_program(program_path)
+        except ConfigError as exc:
+            where = program_path or default_program_path()
+            message = f"program {where} left out of the report: {exc}"
+            (warn or logger.warning)(message)
+    today = today or dt.datetime.now(dt.UTC).astimezone().date()
+    return format_html(exercise_section(sessions, program, first, last, today=today))

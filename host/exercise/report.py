@@ -11,12 +11,12 @@ from __future__ import annotations
 import datetime as dt
 import html
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from host.exercise.adherence import WeekAdherence, weekly
+from host.exercise.adherence import WeekAdherence, complete_sets, weekly
 from host.exercise.program import Program
-from host.exercise.rom import NORM_NOTE
+from host.exercise.rom import NORM_NOTE, RESULT_TITLES
 from host.exercise.summary import (
     ExerciseDay,
     PainPoint,
@@ -48,6 +48,7 @@ class ExerciseRow:
         days_prescribed: prescribed days in the period (None without a program).
         sets, reps, partials, holds: totals; hold_s: total hold time, s.
         quality: mean rep quality 0–100 (NaN without counted reps).
+        title: the library's title ("Cat–camel"), else the name.
     """
 
     exercise: str
@@ -60,6 +61,7 @@ class ExerciseRow:
     holds: int
     hold_s: float
     quality: float
+    title: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,24 +81,50 @@ class ExerciseSection:
         return not self.rows and not self.rom and not self.pain
 
 
+def _library_titles() -> dict[str, str]:
+    from host.exercise.library import load_library
+
+    return {name: spec.title for name, spec in load_library().items()}
+
+
 def exercise_section(
-    sessions: Sequence[SessionEvents], program: Program | None, first: dt.date, last: dt.date
+    sessions: Sequence[SessionEvents],
+    program: Program | None,
+    first: dt.date,
+    last: dt.date,
+    *,
+    today: dt.date | None = None,
+    titles: Mapping[str, str] | None = None,
 ) -> ExerciseSection:
-    """The exercise section for ``first``…``last`` (local dates, inclusive)."""
+    """The exercise section for ``first``…``last`` (local dates, inclusive).
+
+    Prescribed days count only from the program's start date to ``today`` (None: no limit);
+    ``titles`` names the exercises (default: the library's titles).
+    """
+    titles = _library_titles() if titles is None else titles
     days = [d for d in exercise_days(sessions) if first <= d.day <= last]
     names = [p.name for p in program.exercises] if program else []
     names += sorted({d.exercise for d in days} - set(names))
-    n_days = (last - first).days + 1
+    lo = max(first, program.start_date) if program and program.start_date else first
+    hi = min(last, today) if today is not None else last
+    n_days = max(0, (hi - lo).days + 1)
+    complete = complete_sets(program, days) if program else {}
     rows = []
     for name in names:
         mine = [d for d in days if d.exercise == name]
         p = program.prescription(name) if program else None
-        done = sum(1 for d in mine if (d.sets_complete >= p.sets if p else d.sets > 0))
+        done = sum(
+            1 for d in mine if (complete.get((d.day, name), 0) >= p.sets if p else d.sets > 0)
+        )
         q = [d.quality for d in mine if math.isfinite(d.quality)]
         rows.append(
             ExerciseRow(
                 name,
-                "" if p is None else f"{p.sets} x {p.reps}, {p.days_per_week} d/wk",
+                ""
+                if p is None
+                else f"{p.sets} x {p.reps}"
+                + (f", hold {p.hold_s:.0f} s" if p.hold_s >= 1.0 else "")
+                + f", {p.days_per_week} d/wk",
                 done,
                 None if p is None else round(p.days_per_week * n_days / 7.0),
                 sum(d.sets for d in mine),
@@ -105,9 +133,10 @@ def exercise_section(
                 sum(d.holds for d in mine),
                 sum(d.hold_s for d in mine),
                 _weighted_quality(mine) if q else math.nan,
+                titles.get(name, name),
             )
         )
-    weeks = tuple(weekly(program, days, first, last)) if program else ()
+    weeks = tuple(weekly(program, days, first, last, today=today)) if program else ()
     rom = {
         test: [p for p in points if first <= p.day <= last]
         for test, points in rom_trends(sessions).items()
@@ -153,13 +182,13 @@ def pain_trend(points: Sequence[PainPoint]) -> str:
     return "; ".join(parts)
 
 
-def _pain_row(p: PainPoint) -> tuple[str, str, str, str, str]:
+def _pain_row(p: PainPoint, titles: Mapping[str, str]) -> tuple[str, str, str, str, str]:
     def nrs(v: int | None) -> str:
         return "-" if v is None else str(v)
 
     change = "-" if p.change is None else f"{p.change:+d}"
     day = p.started_at.astimezone().strftime("%d %b %H:%M")
-    return day, p.exercise, nrs(p.before), nrs(p.after), change
+    return day, titles.get(p.exercise, p.exercise), nrs(p.before), nrs(p.after), change
 
 
 def _weighted_quality(days: Sequence[ExerciseDay]) -> float:
@@ -177,21 +206,38 @@ def _trend(points: list[RomPoint]) -> str:
     return " → ".join(f"{p.day.strftime('%d %b')} {_value(p)}" for p in points)
 
 
+def rom_title(test: str) -> str:
+    """A stored ROM result's name for people ("lateral bend right", "5× sit-to-stand")."""
+    return RESULT_TITLES.get(test, test.replace("_", " "))
+
+
+def _norm(points: list[RomPoint]) -> float | None:
+    """The age norm of the latest result that had one (a later run without --age keeps it)."""
+    return next((p.norm for p in reversed(points) if p.norm is not None), None)
+
+
+def _titles(section: ExerciseSection) -> dict[str, str]:
+    return {r.exercise: r.title or r.exercise for r in section.rows}
+
+
 def format_text(section: ExerciseSection) -> str:
     """Plain-text section (terminal, CSV-minded readers)."""
     lines = [f"Home exercise {section.first.isoformat()} to {section.last.isoformat()}"]
     if section.program_title:
         lines[0] += f" (program: {section.program_title})"
+    titles = _titles(section)
     for r in section.rows:
         days = (
             f"{r.days_done}/{r.days_prescribed} days"
             if r.days_prescribed
-            else f"{r.days_done} days"
+            else f"{r.days_done} day" + ("" if r.days_done == 1 else "s")
         )
         work = f"{r.holds} holds, {r.hold_s:.0f} s" if r.holds else f"{r.reps} reps"
         q = "" if math.isnan(r.quality) else f", quality {r.quality:.0f}/100"
         lines.append(
-            f"  {r.exercise:20} {r.prescribed:22} {days:12} {r.sets} sets, {work}, "
+            f"  {r.title or r.exercise:20} "
+            + (f"{r.prescribed:22} " if section.program_title else "")
+            + f"{days:12} {r.sets} set{'' if r.sets == 1 else 's'}, {work}, "
             f"{r.partials} partial{q}"
         )
     for w in section.weeks:
@@ -199,62 +245,73 @@ def format_text(section: ExerciseSection) -> str:
     if section.pain:
         lines.append("Pain (0-10) before and after exercise: " + pain_trend(section.pain))
         for p in section.pain:
-            day, name, before, after, change = _pain_row(p)
+            day, name, before, after, change = _pain_row(p, titles)
             lines.append(f"  {day:14} {name:20} {before:>2} → {after:>2}  ({change})")
     if section.rom:
         lines.append("Range of motion and tests (" + NORM_NOTE + ")")
         for test, points in section.rom.items():
-            norm = points[-1].norm
+            norm = _norm(points)
             lines.append(
-                f"  {test:14} {_trend(points)}" + (f"  (norm {norm:.0f}°)" if norm else "")
+                f"  {rom_title(test):20} {_trend(points)}"
+                + (f"  (age norm {norm:.0f}°)" if norm else "")
             )
     return "\n".join(lines)
 
 
+_TABLE = '<table border="0.5" cellspacing="0" cellpadding="3" width="100%">'
+
+
+def _html_table(header: Sequence[tuple[str, int]], rows: Sequence[Sequence[str]]) -> str:
+    """A table styled like the report's others; ``header`` is (title, width %) per column."""
+    e = html.escape
+    head = "".join(f'<th bgcolor="#eeeeee" width="{w}%">{e(h)}</th>' for h, w in header)
+    body = "".join("<tr>" + "".join(f"<td>{e(c)}</td>" for c in r) + "</tr>" for r in rows)
+    return f"{_TABLE}<tr>{head}</tr>{body}</table>"
+
+
 def format_html(section: ExerciseSection) -> str:
-    """HTML fragment (two tables) for the PDF/HTML report; empty string when nothing to show."""
+    """HTML fragment for the PDF/HTML report (tables styled like the report's others, on a
+    page of its own so no heading is left at the foot of a page); "" when nothing to show."""
     if section.empty:
         return ""
     e = html.escape
-    out = ["<h2>Home exercise</h2>"]
-    if section.program_title:
-        out.append(f"<p>Program: {e(section.program_title)}</p>")
-    head = "".join(
-        f"<th>{h}</th>"
-        for h in ("exercise", "prescribed", "days done", "sets", "reps", "partial", "holds",
-                  "quality")
-    )  # fmt: skip
-    body = []
-    for r in section.rows:
-        days = f"{r.days_done}/{r.days_prescribed}" if r.days_prescribed else str(r.days_done)
-        holds = f"{r.holds} ({r.hold_s:.0f} s)" if r.holds else "-"
-        q = "-" if math.isnan(r.quality) else f"{r.quality:.0f}"
-        cells = (r.exercise, r.prescribed or "-", days, r.sets, r.reps, r.partials, holds, q)
-        body.append("<tr>" + "".join(f"<td>{e(str(c))}</td>" for c in cells) + "</tr>")
-    out.append(f"<table><tr>{head}</tr>{''.join(body)}</table>")
+    titles = _titles(section)
+    period = f"{section.first:%d %b %Y} – {section.last:%d %b %Y}"
+    out = ['<h2 style="page-break-before: always">Home exercise</h2>']
+    program = f"Program: {e(section.program_title)}; " if section.program_title else ""
+    out.append(f"<p>{program}{e(period)}</p>")
+    if section.rows:
+        rows = []
+        for r in section.rows:
+            days = f"{r.days_done}/{r.days_prescribed}" if r.days_prescribed else str(r.days_done)
+            holds = f"{r.holds} ({r.hold_s:.0f} s)" if r.holds else "–"
+            q = "–" if math.isnan(r.quality) else f"{r.quality:.0f}"
+            rows.append(
+                (r.title or r.exercise, r.prescribed or "–", days, str(r.sets), str(r.reps),
+                 str(r.partials), holds, q)
+            )  # fmt: skip
+        header = (("exercise", 22), ("prescribed", 18), ("days done", 10), ("sets", 8),
+                  ("reps", 8), ("partial", 9), ("holds", 14), ("quality", 11))  # fmt: skip
+        out.append(_html_table(header, rows))
     if section.weeks:
         weeks = ", ".join(
             f"{w.monday.strftime('%d %b')}: {100 * w.fraction:.0f} %" for w in section.weeks
         )
-        out.append(f"<p>Weekly adherence: {e(weeks)}</p>")
+        out.append(f"<p>Weekly adherence (weeks starting): {e(weeks)}</p>")
     if section.pain:
-        rows = "".join(
-            "<tr>" + "".join(f"<td>{e(c)}</td>" for c in _pain_row(p)) + "</tr>"
-            for p in section.pain
-        )
-        out.append(
-            "<h3>Pain before and after exercise (0-10)</h3><table><tr><th>session</th>"
-            "<th>exercise</th><th>before</th><th>after</th><th>change</th></tr>"
-            f"{rows}</table><p>Trend: {e(pain_trend(section.pain))}</p>"
-        )
+        out.append("<h3>Pain before and after exercise (0–10)</h3>")
+        pain_header = (("session", 22), ("exercise", 30), ("before", 16), ("after", 16),
+                  ("change", 16))  # fmt: skip
+        out.append(_html_table(pain_header, [_pain_row(p, titles) for p in section.pain]))
+        out.append(f"<p>Trend: {e(pain_trend(section.pain))}</p>")
     if section.rom:
-        rows = "".join(
-            f"<tr><td>{e(t)}</td><td>{e(_trend(p))}</td>"
-            f"<td>{'-' if p[-1].norm is None else f'{p[-1].norm:.0f}°'}</td></tr>"
-            for t, p in section.rom.items()
-        )
-        out.append(
-            "<h3>Range of motion and tests</h3><table><tr><th>test</th><th>trend</th>"
-            f"<th>age norm</th></tr>{rows}</table><p><small>{e(NORM_NOTE)}</small></p>"
-        )
+        out.append("<h3>Range of motion and tests</h3>")
+        rom_rows = []
+        for test, points in section.rom.items():
+            norm = _norm(points)
+            rom_rows.append(
+                (rom_title(test), _trend(points), "–" if norm is None else f"{norm:.0f}°")
+            )
+        out.append(_html_table((("test", 24), ("results", 60), ("age norm", 16)), rom_rows))
+        out.append(f"<p><small>Age norm: {e(NORM_NOTE)}</small></p>")
     return "\n".join(out)

@@ -36,7 +36,7 @@ from host.exercise.counting import (
 )
 from host.exercise.signals import StartPosture, StartWatch, relative_signals
 
-__all__ = ["NORM_NOTE", "TESTS", "RomCheck", "RomResult", "norms_deg"]
+__all__ = ["NORM_NOTE", "RESULT_TITLES", "TESTS", "RomCheck", "RomResult", "norms_deg"]
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -49,6 +49,17 @@ NORM_NOTE = (
 # Troke et al. 2001: group means at the youngest and oldest ages of the sample.
 _TROKE_AGES = (16.0, 90.0)
 _TROKE = {"flexion": (72.0, 40.0), "extension": (29.0, 6.0), "lateral": (29.0, 15.0)}
+
+RESULT_TITLES = {
+    "flexion": "trunk flexion",
+    "extension": "trunk extension",
+    "lateral": "lateral bend",
+    "lateral_right": "lateral bend right",
+    "lateral_left": "lateral bend left",
+    "sts": "5× sit-to-stand",
+    "balance": "single-leg stance",
+}
+"""What the report and the CLI call each stored result (``RomResult.test``)."""
 
 _TRIALS = {"flexion": 3, "extension": 3, "lateral": 4, "sts": 10, "balance": 1}
 _IDLE_DONE_S = 15.0  # a test with some trials is over after this long without another

@@ -53,6 +53,11 @@ class ReportInput:
     exercise_html: str = ""
     """The home-exercise section (host.exercise.records.report_html), "" for none."""
 
+    @property
+    def has_posture(self) -> bool:
+        """Whether any session has posture data (exercise and ROM sessions have none)."""
+        return any(len(d.summaries.sec) for d in self.data)
+
 
 def render_figures(
     report: ReportInput, progress: Callable[[str], None] | None = None
@@ -60,6 +65,8 @@ def render_figures(
     """The report's figures as images (needs Qt; created offscreen without a display)."""
     ensure_app()
     figures: dict[str, QImage] = {}
+    if not report.has_posture:  # nothing to plot: no empty charts
+        return figures
     for name in _FIGURES:
         if progress is not None:
             progress(f"figure: {name}")
@@ -97,6 +104,10 @@ def _table(rows: list[list[str]], header: list[str] | None = None, *, compact: b
     return "".join(out)
 
 
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")
+
+
 def _clock(started_at: datetime, t_s: float) -> str:
     return (started_at + timedelta(seconds=t_s)).strftime("%Y-%m-%d %H:%M")
 
@@ -121,8 +132,8 @@ def _header(r: ReportInput) -> str:
         ["Wearer (pseudonym)", _e(r.study_id)],
         [
             "Period",
-            f"{first:%Y-%m-%d %H:%M} – {last:%Y-%m-%d %H:%M} ({len(r.sessions)} sessions, "
-            f"{len(s.days)} days)",
+            f"{first:%Y-%m-%d %H:%M} – {last:%Y-%m-%d %H:%M} "
+            f"({_plural(len(r.sessions), 'session')}, {_plural(len(s.days), 'day')})",
         ],
         ["Sensor placement", _e(", ".join(placements))],
         ["Device", _e(", ".join(devices + models))],
@@ -132,10 +143,29 @@ def _header(r: ReportInput) -> str:
             f"{format_duration(o.wear_s)} (valid posture data "
             f"{format_duration(o.valid_s)}, {_pct(o.valid_s, o.span_s)} of recorded span)",
         ],
-        ["Data gaps", f"{o.gaps} gaps, {format_duration(o.gap_s)} missing"],
+        ["Data gaps", f"{_plural(o.gaps, 'gap')}, {format_duration(o.gap_s)} missing"],
         ["Days under 8 h valid wear", _e(", ".join(low) if low else "none")],
     ]
     return "<h2>Data quality</h2>" + _table(rows)
+
+
+def _exercise_only_header(r: ReportInput) -> str:
+    """The header of a report whose sessions are all exercise or ROM sessions."""
+    first = min(x.started_at for x in r.sessions)
+    last = max(x.started_at + timedelta(seconds=x.duration_s) for x in r.sessions)
+    devices = sorted({redact_device(x.device) for x in r.sessions})
+    kinds = sorted({x.source.partition(":")[0] for x in r.sessions})
+    rows = [
+        ["Wearer (pseudonym)", _e(r.study_id)],
+        [
+            "Period",
+            f"{first:%Y-%m-%d %H:%M} – {last:%Y-%m-%d %H:%M} "
+            f"({_plural(len(r.sessions), 'session')}: {_e(', '.join(kinds))})",
+        ],
+        ["Device", _e(", ".join(devices))],
+        ["Posture data", "none: exercise and range-of-motion sessions only"],
+    ]
+    return "<h2>Sessions</h2>" + _table(rows)
 
 
 def _key_figures(r: ReportInput) -> str:
@@ -252,11 +282,9 @@ def _days(r: ReportInput) -> str:
         "shifts/15 min",
         "alerts corrected",
     ]
-    return (
-        "<h2>Per day</h2>"
-        + _table(rows, header, compact=True)
-        + "<p><small>* under 8 h valid wear</small></p>"
-    )
+    if any(d.low_wear for d in r.stats.days):  # the footnote as the table's last row
+        rows.append(["<small>* under 8 h valid wear</small>"] + [""] * (len(header) - 1))
+    return "<h2>Per day</h2>" + _table(rows, header, compact=True)
 
 
 def _alerts(r: ReportInput) -> str:
@@ -284,6 +312,22 @@ def build_html(r: ReportInput, image_src: dict[str, str]) -> str:
     def fig(name: str, caption: str) -> str:
         return f'<p align="center"><img src="{image_src[name]}" width="640"><br><small>{_e(caption)}</small></p>'  # noqa: E501
 
+    if not r.has_posture:
+        return "".join(
+            [
+                "<html><head><meta charset='utf-8'><title>Posture report</title></head>",
+                "<body style='font-family: DejaVu Sans; font-size: 9pt'>",
+                f"<h1>Posture report: {_e(r.study_id)}</h1>",
+                f"<p><i>{_e(DISCLAIMER)}</i></p>",
+                f"<p><small>Generated {r.generated_at:%Y-%m-%d %H:%M} by Posture Companion. "
+                "Pseudonymised: study ID only.</small></p>",
+                _exercise_only_header(r),
+                r.exercise_html.replace(' style="page-break-before: always"', "", 1)
+                or "<p>No exercise or range-of-motion results were stored in these sessions.</p>",
+                f"<p><i>{_e(DISCLAIMER)}</i></p>",
+                "</body></html>",
+            ]
+        )
     return "".join(
         [
             "<html><head><meta charset='utf-8'><title>Posture report</title></head>",

@@ -135,7 +135,7 @@ def test_report_gains_the_exercise_section(
     assert main(["report", "--db", str(db), "-o", str(out), "--html"]) == 0
     page = out.with_suffix(".html").read_text(encoding="utf-8")
     assert "Home exercise" in page
-    assert "<td>bridge</td>" in page
+    assert "<td>Bridge</td>" in page
     assert "Range of motion and tests" in page
     assert out.stat().st_size > 0
 
@@ -229,7 +229,7 @@ def test_pain_before_and_after_are_stored_listed_reported_and_exported(
     assert main(["report", "--db", str(db), "-o", str(report), "--html"]) == 0
     page = report.with_suffix(".html").read_text(encoding="utf-8")
     assert "Pain before and after exercise" in page
-    assert "<td>pelvic_tilt</td><td>5</td><td>3</td><td>-2</td>" in page
+    assert "<td>Pelvic tilt</td><td>5</td><td>3</td><td>-2</td>" in page
     assert "mean change after exercise -2.0" in page
 
 

@@ -201,10 +201,12 @@ def test_report_section_prescribed_vs_done(tmp_path: Path) -> None:
     assert rows["bridge"].sets == 0
     assert section.rom["flexion"][0].value == 61.0
     text = format_text(section)
-    assert "cat_camel" in text
+    assert "Cat–camel" in text  # the library title, not the id
     assert "population reference" in text
     page = format_html(section)
-    assert "<table>" in page
+    assert (
+        '<table border="0.5" cellspacing="0" cellpadding="3" width="100%">' in page
+    )  # as the others
     assert "61.0°" in page
     empty = exercise_section([], None, day.date(), day.date())
     assert empty.empty
@@ -221,6 +223,6 @@ def test_report_html_for_a_period(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
         record_exercise(store, _result(), device="sim", started_at=day)
         page = report_html(store)
         assert "Home exercise" in page
-        assert "cat_camel" in page
+        assert "Cat–camel" in page
         later = day.date() + dt.timedelta(days=3)
         assert report_html(store, later, later) == ""

@@ -71,7 +71,7 @@ def test_exercise_tab(qtbot: QtBot, tmp_path: Path) -> None:
     assert not tab.start_exercise()  # no live session behind this tab
     assert "Connect a sensor first" in tab.message_label.text()
     cells = [tab.table.item(0, c).text() for c in range(tab.table.columnCount())]  # type: ignore[union-attr]
-    assert cells[:5] == ["bridge", "1 x 2, 5 d/wk", "1/20", "1", "2"]
+    assert cells[:5] == ["bridge", "1 x 2, hold 3 s, 5 d/wk", "1/20", "1", "2"]
     assert tab.rom_table.rowCount() == 1
     assert "62.0°" in tab.rom_table.item(0, 1).text()  # type: ignore[union-attr]
     assert tab.rom_table.item(0, 2).text() == "58°"  # type: ignore[union-attr]

@@ -60,4 +60,4 @@ def test_report_section_shows_pain_in_the_period_only() -> None:
     assert "Pain (0-10) before and after exercise: before 6; after 4" in text
     assert "6 →  4  (-2)" in text
     page = format_html(section)
-    assert "<td>bridge</td><td>6</td><td>4</td><td>-2</td>" in page
+    assert "<td>Bridge</td><td>6</td><td>4</td><td>-2</td>" in page
