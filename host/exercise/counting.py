@@ -17,17 +17,21 @@ at least ``min_hold_s``. A hold's time runs from the end of the move into positi
 of the move out (:func:`hold_bounds`). The shift of a balance or bird-dog hold (5–8°) is not
 much larger than postural sway, and sway goes on through the moves, so neither a threshold
 crossing nor the move's middle alone places them well. Each move is instead fitted whole with a
-minimum-jerk profile (Flash & Hogan 1985) of free start and length, by least squares after
-*whitening* the sway: the signal (the displacement along the hold's direction, pitch and lateral
-combined) is averaged to 10 Hz and differenced, which removes the unknown baseline and
-emphasises the move (much faster than sway) over slow drift, and an AR(2) filter estimated from
-the sway-only stretches around the hold (before the move in, the middle of the hold, after the
-move out if the samples reach that far) flattens what colour the wearer's differenced sway has
-left: generalised least squares with the wearer's own sway spectrum (a detector pools it over
-its holds). The detector keeps the seconds before a hold so that the move in is seen whole; the
-hold is reported, as before, a second after the wearer left it. What remains is physical: sway
-that carries on in the direction of a move (≈1–1.5°/s right at its end or start) is, to one
-trunk sensor, part of that move.
+minimum-jerk profile (Flash & Hogan 1985) of free start, length and amplitude by *generalised
+least squares* with the wearer's own sway covariance: the signal (the displacement along the
+hold's direction, pitch and lateral combined) is averaged to 10 Hz and differenced (which
+removes the unknown baseline), and the fit uses the same ±3 s window around the move for every
+candidate, whitened with the covariance of the wearer's differenced sway. That covariance is
+estimated without a parametric form (autocovariance up to 6 s of lag, Hann-tapered, floored)
+from the sway-only stretches around each hold (before the move in, the middle of the hold,
+after the move out if the samples reach that far) and pooled over a detector's holds: smooth
+drift, 1/f-like sway, a resonance of the balance control and sensor noise are all just lags of
+it, so no one sway model is assumed (an AR(2) model did well on smooth sway but was worse than
+threshold crossings under a 0.5 Hz resonance). The detector keeps the seconds before a hold so
+that the move in is seen whole; the hold is reported, as before, a second after the wearer left
+it. What remains is physical: sway in the band of the moves themselves (0.2–0.6 Hz) cannot be
+told from them by one trunk sensor; with the sway's true covariance, the Cramér–Rao bound on a
+2 s move's end is already ≈0.15 s under 0.6° RMS of 1/f-like or 0.5 Hz-resonant sway.
 """
 
 from __future__ import annotations
@@ -67,7 +71,7 @@ class RepConfig:
     exit_fraction: float = 0.15
     partial_fraction: float = 0.6
     min_enter_deg: float = 2.5
-    min_rep_s: float = 0.6
+    min_rep_s: float = 0.4  # a rushed partial rep spends only ≈0.5 s above the exit level
     max_fraction: float = 2.0
     baseline_tau_s: float = 15.0
 
@@ -198,13 +202,15 @@ def excursion_bounds(t_s: FloatArray, level: FloatArray) -> tuple[float, float]:
     return rise0, fall0 + fall_s
 
 
-# Hold timing: whole-move min-jerk fits after whitening the sway (see the module docstring).
+# Hold timing: whole-move min-jerk fits, by generalised least squares with the wearer's sway
+# covariance (see the module docstring).
 _FIT_RATE_HZ = 10.0
-_FIT_MARGIN_S = 1.0  # sway-only samples on each side of a move in its fit
+_FIT_WINDOW_S = 3.0  # a move is fitted on the samples this far either side of its 50 % crossing
 _MOVE_GRID_S = np.arange(0.5, 4.5 + 1e-9, 0.05)  # candidate move lengths
 _CENTRE_GRID_S = np.arange(-0.8, 0.8 + 1e-9, 0.01)  # candidate middles around the 50 % crossing
 _SWAY_GUARD_S = 3.0  # sway statistics come from samples this far from a move's 50 % crossing
-_AR_ORDER = 2
+_SWAY_LAGS = round(2 * _FIT_WINDOW_S * _FIT_RATE_HZ) + 2  # autocovariance lags kept
+_SWAY_FLOOR = 0.05  # eigenvalue floor of the covariance, × the variance (keeps it invertible)
 
 
 def _resample(t_s: FloatArray, x: FloatArray) -> tuple[FloatArray, FloatArray]:
@@ -225,26 +231,23 @@ def _resample(t_s: FloatArray, x: FloatArray) -> tuple[FloatArray, FloatArray]:
     return np.interp(every, grid, tc), np.interp(every, grid, xc)
 
 
-def _whiten(y: FloatArray, ar: FloatArray) -> FloatArray:
-    """Apply the FIR 1 − Σ a_k z^−k along axis 0 (the first len(ar) samples are dropped)."""
-    p = ar.size
-    out = y[p:].copy()
-    for k in range(1, p + 1):
-        out -= ar[k - 1] * y[p - k : y.shape[0] - k]
-    return out
-
-
 @dataclass(slots=True)
 class SwayModel:
-    """Least-squares moments of an AR(2) model of the differenced 10 Hz sway, poolable.
+    """Autocovariance of the wearer's differenced 10 Hz sway (lags 0…``_SWAY_LAGS`` − 1), poolable.
 
     A hold adds the sway-only stretches around it (:meth:`add`); a detector pools its holds, so
-    that the whitening of later holds rests on more of the wearer's sway than one hold shows.
+    that the covariance used for later holds rests on more of the wearer's sway than one hold
+    shows. No parametric form is assumed: slow 1/f-like wander, a resonance of the balance
+    control or sensor noise are all just lags of the same estimate.
     """
 
-    xtx: FloatArray = field(default_factory=lambda: np.zeros((_AR_ORDER, _AR_ORDER)))
-    xty: FloatArray = field(default_factory=lambda: np.zeros(_AR_ORDER))
-    n: int = 0
+    products: FloatArray = field(default_factory=lambda: np.zeros(_SWAY_LAGS))
+    pairs: FloatArray = field(default_factory=lambda: np.zeros(_SWAY_LAGS))
+
+    @property
+    def n(self) -> int:
+        """Differenced sway samples seen."""
+        return int(self.pairs[0])
 
     def add(self, t_s: FloatArray, x: FloatArray, rise_s: float, fall_s: float) -> None:
         """Add the stretches of a resampled hold away from both moves (before, middle, after)."""
@@ -253,51 +256,64 @@ class SwayModel:
             (t_s > rise_s + _SWAY_GUARD_S) & (t_s < fall_s - _SWAY_GUARD_S),
             t_s > fall_s + _SWAY_GUARD_S,
         )
-        p = _AR_ORDER
         for inside in stretches:
             y = np.diff(x[inside])  # each stretch is contiguous
-            if y.size <= p + 5:
+            if y.size < 10:
                 continue
             y = y - np.mean(y)
-            lagged = np.stack([y[p - k : y.size - k] for k in range(1, p + 1)], axis=1)
-            self.xtx = self.xtx + lagged.T @ lagged
-            self.xty = self.xty + lagged.T @ y[p:]
-            self.n += y.size - p
+            for lag in range(min(_SWAY_LAGS, y.size)):
+                self.products[lag] += float(y[: y.size - lag] @ y[lag:])
+                self.pairs[lag] += y.size - lag
 
-    def coefficients(self) -> FloatArray:
-        """AR coefficients (empty, no whitening, below 20 samples or when singular)."""
-        if self.n < 20 or abs(float(np.linalg.det(self.xtx))) < 1e-18:
-            return np.zeros(0)
-        coef: FloatArray = np.asarray(np.linalg.solve(self.xtx, self.xty), dtype=np.float64)
-        return coef
+    def covariance(self, n: int) -> FloatArray | None:
+        """(n, n) covariance of n consecutive differenced samples; None below 20 samples.
+
+        The lags are tapered (Hann) so that the sparsely estimated long lags count less and the
+        matrix is a proper covariance; small eigenvalues are floored at 5 % of the variance.
+        """
+        if self.pairs[0] < 20 or self.products[0] <= 0:
+            return None
+        gamma = self.products / np.maximum(self.pairs, 1.0)
+        lags = np.arange(_SWAY_LAGS)
+        gamma = gamma * 0.5 * (1.0 + np.cos(np.pi * lags / _SWAY_LAGS))
+        apart = np.abs(np.subtract.outer(np.arange(n), np.arange(n)))
+        cov = np.where(apart < _SWAY_LAGS, gamma[np.minimum(apart, _SWAY_LAGS - 1)], 0.0)
+        w, v = np.linalg.eigh(cov)
+        w = np.maximum(w, _SWAY_FLOOR * gamma[0])
+        out: FloatArray = (v * w) @ v.T
+        return out
 
 
 def _fit_transition(
-    t_s: FloatArray, x: FloatArray, mid_s: float, ar: FloatArray
+    t_s: FloatArray, x: FloatArray, mid_s: float, cov: FloatArray | None, lo_s: float, hi_s: float
 ) -> tuple[float, float] | None:
     """(start s, length s) of the min-jerk move from 0 up to 1·A (A free) whose 50 % crossing
-    was seen at ``mid_s``, fitted to the differenced, whitened samples around it.
+    was seen at ``mid_s``, fitted to the differenced samples within ``_FIT_WINDOW_S`` of it
+    (and between ``lo_s`` and ``hi_s``) by generalised least squares with the sway covariance
+    ``cov`` of differenced samples (:meth:`SwayModel.covariance`; None: ordinary least squares).
 
     For every candidate length T and middle c, the model A·mj((t − c + T/2)/T) is differenced
-    and whitened like the data, the best amplitude follows in closed form and the pair with the
-    least residual wins (a grid: 0.05 s in T, 0.01 s in c; the residual is not convex in them).
+    and whitened like the data (Cholesky factor of the covariance), the best amplitude follows
+    in closed form and the pair with the least residual wins (a grid: 0.05 s in T, 0.01 s in c;
+    the residual is not convex in them). The window is the same for every candidate, so their
+    residuals compare.
     """
+    inside = (t_s >= max(mid_s - _FIT_WINDOW_S, lo_s)) & (t_s <= min(mid_s + _FIT_WINDOW_S, hi_s))
+    tt, dx = t_s[inside], np.diff(x[inside])
+    if dx.size < 10:
+        return None
+    n = dx.size
+    whiten = np.linalg.inv(np.linalg.cholesky(cov[:n, :n])) if cov is not None else np.eye(n)
+    dx = whiten @ dx
     best = (math.inf, math.nan, math.nan)
     for length in _MOVE_GRID_S:
-        half = 0.5 * float(length) + _FIT_MARGIN_S
-        inside = (t_s >= mid_s - half) & (t_s <= mid_s + half)
-        tt, xx = t_s[inside], x[inside]
-        if tt.size < ar.size + 8:
-            continue
         starts = mid_s + _CENTRE_GRID_S - 0.5 * length
         s = np.clip((tt[:, None] - starts[None, :]) / length, 0.0, 1.0)
         model = s**3 * (10.0 + s * (-15.0 + 6.0 * s))
-        dx, dm = np.diff(xx), np.diff(model, axis=0)
-        if ar.size:
-            dx, dm = _whiten(dx, ar), _whiten(dm, ar)
+        dm = whiten @ np.diff(model, axis=0)
         power = np.sum(dm * dm, axis=0)
         explained = (dx @ dm) ** 2 / np.maximum(power, 1e-12)
-        residual = (float(dx @ dx) - explained) / dx.size
+        residual = float(dx @ dx) - explained
         k = int(np.argmin(residual))
         if residual[k] < best[0] and power[k] > 1e-12:
             best = (float(residual[k]), float(starts[k]), float(length))
@@ -321,10 +337,10 @@ def hold_bounds(
     hold, near its ends: the move in is the last crossing of half the held level before
     ``entered_s``, the move out the first after ``left_s``'s last sample above it. The hold runs
     from the end of the fitted move in to the start of the fitted move out
-    (:func:`_fit_transition`), whitened with the AR(2) sway model of this hold's sway-only
-    stretches, pooled with ``sway`` (the wearer's earlier holds) when given; ``sway`` is
-    updated with this hold's stretches. None when the stretch has no clear rise and fall (no
-    rest on either side of the hold).
+    (:func:`_fit_transition`), with the sway covariance of this hold's sway-only stretches,
+    pooled with ``sway`` (the wearer's earlier holds) when given; ``sway`` is updated with this
+    hold's stretches. None when the stretch has no clear rise and fall (no rest on either side
+    of the hold).
     """
     if t_s.size < 10:
         return None
@@ -350,9 +366,10 @@ def hold_bounds(
     td, xd = _resample(t_s, x_deg)
     model = SwayModel() if sway is None else sway
     model.add(td, xd, rise_s, fall_s)
-    ar = model.coefficients()
-    rise = _fit_transition(td, xd, rise_s, ar)
-    fall = _fit_transition(td, -xd, fall_s, ar)
+    between = 0.5 * (rise_s + fall_s)  # neither fit may see the other move
+    cov = model.covariance(round(2 * _FIT_WINDOW_S * _FIT_RATE_HZ) + 3)
+    rise = _fit_transition(td, xd, rise_s, cov, -math.inf, between)
+    fall = _fit_transition(td, -xd, fall_s, cov, between, math.inf)
     if rise is None or fall is None:
         return None
     start = rise[0] + rise[1]
@@ -604,6 +621,16 @@ class HoldDetector:
         if drop:
             del self._rows[:drop]
 
+    def _bounds(
+        self, t_s: FloatArray, mag: FloatArray, along: FloatArray, entered_s: float, left_s: float
+    ) -> tuple[float, float]:
+        """(start s, end s) of the hold in the rows kept (magnitude, displacement along it)."""
+        bounds = hold_bounds(t_s, along, entered_s, left_s, self._sway)
+        if bounds is None:  # no rest seen before the hold (it began with the recording)
+            _, start, end = held_time(t_s, mag)
+            return start, end
+        return bounds
+
     def _finish(self, left_s: float) -> Hold | None:
         """Measure the hold entered at ``_since_s`` and left (below the exit level) at
         ``left_s`` from the rows kept; the next hold's history starts after its move out."""
@@ -619,11 +646,7 @@ class HoldDetector:
         way = np.median(moved[core], axis=0) - rest if np.any(core) else np.zeros(2)
         norm = float(np.hypot(way[0], way[1]))
         along = moved @ (way / norm) if norm > 1e-6 else mag
-        bounds = hold_bounds(t, along, entered_s, left_s, self._sway)
-        if bounds is None:  # no rest seen before the hold (it began with the recording)
-            _, start, end = held_time(t, mag)
-        else:
-            start, end = bounds
+        start, end = self._bounds(t, mag, along, entered_s, left_s)
         if end - start < self.config.min_hold_s:
             self.too_short += 1
             return None
