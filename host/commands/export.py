@@ -11,8 +11,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from host.csvio import write_csv, write_csv_stream
+from host.errors import ConfigError
 from host.recording.cli_args import add_db_argument, open_private, open_store, parse_session_id
-from host.recording.store import SessionStore
+from host.recording.store import SessionInfo, SessionStore
 from host.recording.summary import ACTIVITY_NAMES, ZONE_NAMES
 from host.reports.load import public_device_info, redact_device
 
@@ -24,6 +25,9 @@ formats:
          'posture import' reads it back (values within the stored int16 quantisation)
   jsonl  one JSON object per line: a "session" header (pseudonymised), one "second" per
          second of posture summary, then every "event" (alerts, calibration, link, gaps)
+
+Exercise and range-of-motion sessions store events (sets, reps, holds, results), no samples:
+export them as jsonl; asking for csv of a session without samples is an error (exit 2).
 
 examples:
   posture export 3 --format csv -o day3.csv
@@ -65,6 +69,20 @@ def _redact(value: object) -> object:
     return value
 
 
+def _events_only(info: SessionInfo) -> bool:
+    return info.n_samples == 0 and (info.source.startswith("exercise:") or info.source == "rom")
+
+
+def _duration_s(store: SessionStore, info: SessionInfo) -> float:
+    """As ``posture sessions`` shows it: the samples' span, or for an exercise or ROM session
+    the span of its events."""
+    if not _events_only(info):
+        return info.duration_s
+    from host.exercise.records import event_span_s
+
+    return event_span_s(store.events(info.id))
+
+
 def jsonl_lines(store: SessionStore, session_id: int) -> Iterator[str]:
     """The JSON-lines export of a session, line by line (pseudonymised)."""
     info = store.session(session_id)
@@ -82,7 +100,7 @@ def jsonl_lines(store: SessionStore, session_id: int) -> Iterator[str]:
             "calibration": info.calibration,
             "policy": info.policy,
             "samples": info.n_samples,
-            "duration_s": round(info.duration_s, 3),
+            "duration_s": round(_duration_s(store, info), 3),
         }
     )
     s = store.summaries(session_id)
@@ -131,7 +149,20 @@ def run(args: argparse.Namespace) -> int:
 def _export(args: argparse.Namespace) -> int:
     with open_store(args) as store:
         if args.format == "csv":
-            samples = store.samples(store.session(args.session).id)
+            info = store.session(args.session)
+            if info.n_samples == 0:
+                what = (
+                    f"an exercise session ({info.source.partition(':')[2]})"
+                    if info.source.startswith("exercise:")
+                    else "a range-of-motion session"
+                    if info.source == "rom"
+                    else "a session"
+                )
+                raise ConfigError(
+                    f"session {info.id} is {what} without samples: nothing to export as CSV; "
+                    f"'posture export {info.id} --format jsonl' has its events"
+                )
+            samples = store.samples(info.id)
             if args.output is None:
                 write_csv_stream(sys.stdout, samples)
             else:

@@ -53,13 +53,72 @@ def add_range_arguments(parser: argparse.ArgumentParser) -> None:
                         help="last day, YYYY-MM-DD")  # fmt: skip
 
 
+def _events_only(source: str) -> bool:
+    """Exercise and ROM sessions store events, no posture samples."""
+    return source.startswith("exercise:") or source == "rom"
+
+
 def run(args: argparse.Namespace) -> int:
-    """Print statistics."""
+    """Print statistics: posture figures of the sessions with posture data, and the exercise
+    and ROM results of the exercise and ROM sessions among them."""
+    from host.exercise.records import load_sessions
+    from host.exercise.report import exercise_section, format_text
+
     with open_store(args) as store:
         sessions = select_sessions(store, args.session, args.date_from, args.date_to)
-        stats = compute(load_session_data(store, sessions))
+        data = [
+            d
+            for d in load_session_data(store, sessions)
+            if len(d.summaries.sec) or not _events_only(store.session(d.session_id).source)
+        ]
+        others = [s for s in sessions if _events_only(s.source)]
+        posture_ids = {d.session_id for d in data}
+        others = [s for s in others if s.id not in posture_ids]
+        exercise = load_sessions(store, ids=[s.id for s in others]) if others else []
+    section = None
+    if exercise:
+        days = [s.started_at.astimezone().date() for s in exercise]
+        section = exercise_section(exercise, None, min(days), max(days))
     if args.json:
-        print(json.dumps(stats.to_dict(), indent=1))
+        out: dict[str, object] = compute(data).to_dict() if data else {"posture": None}
+        if section is not None:
+            out["exercise"] = {
+                "sessions": [s.id for s in others],
+                "rows": [
+                    {
+                        "exercise": r.exercise,
+                        "sets": r.sets,
+                        "reps": r.reps,
+                        "partials": r.partials,
+                        "holds": r.holds,
+                        "hold_s": round(r.hold_s, 1),
+                        "quality": None if r.quality != r.quality else round(r.quality, 1),
+                    }
+                    for r in section.rows
+                ],
+                "rom": {
+                    test: [
+                        {"day": p.day.isoformat(), "value": p.value, "unit": p.unit, "norm": p.norm}
+                        for p in points
+                    ]
+                    for test, points in section.rom.items()
+                },
+            }
+        print(json.dumps(out, indent=1))
+        return 0
+    if not data:
+        kinds = sorted({"a ROM" if s.source == "rom" else "an exercise" for s in others})
+        what = (
+            f"session {args.session} is {kinds[0]} session"
+            if args.session is not None
+            else f"the {len(others)} session{'' if len(others) == 1 else 's'} chosen are "
+            "exercise or ROM sessions"
+        )
+        print(f"{what} (no posture data).")
     else:
-        print(format_stats(stats))
+        print(format_stats(compute(data)))
+    if section is not None:
+        if data:
+            print()
+        print(format_text(section))
     return 0

@@ -27,11 +27,19 @@ def _deg(x: float) -> str:
     return "-" if math.isnan(x) else f"{x:.1f}°"
 
 
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")
+
+
+_LABEL = 17  # width of the row labels ("wear time        ")
+
+
 def _period_lines(p: PeriodStats, stats: RangeStats) -> list[str]:
     lines = [
-        f"wear time        {format_duration(p.wear_s)} of {format_duration(p.span_s)} "
-        f"(valid posture {_pct(p.valid_s, p.span_s).strip()}, {p.gaps} gaps, "
-        f"{format_duration(p.gap_s)} missing)",
+        f"wear time        {format_duration(p.wear_s)} recorded over "
+        f"{format_duration(p.span_s)} (valid posture {format_duration(p.valid_s)}, "
+        f"{_pct(p.valid_s, p.wear_s).strip()} of the recorded time; "
+        f"{_plural(p.gaps, 'gap')}, {format_duration(p.gap_s)} missing)",
     ]
     act = p.activity_s
     lines.append(
@@ -54,8 +62,9 @@ def _period_lines(p: PeriodStats, stats: RangeStats) -> list[str]:
     lines.append(
         f"flexion          P10 {_deg(q['P10'])}  P50 {_deg(q['P50'])}  P90 {_deg(q['P90'])}"
     )
+    sustained = f"sustained ≥{stats.config.sustained_threshold_deg:g}°".ljust(_LABEL)
     lines.append(
-        f"sustained ≥{stats.config.sustained_threshold_deg:g}°    {p.episodes} episodes, "
+        f"{sustained}{_plural(p.episodes, 'episode')}, "
         f"total {format_duration(p.episode_total_s)}, longest "
         f"{format_duration(p.episode_longest_s)}, {p.episodes_over_maht} over ISO holding time"
     )
@@ -90,18 +99,22 @@ def _eva_lines(p: PeriodStats, stats: RangeStats) -> list[str]:
 def format_stats(stats: RangeStats) -> str:
     """The overall figures, the EVA table and one line per day."""
     o = stats.overall
-    out = [f"== {len(stats.sessions)} session(s), {len(stats.days)} day(s) =="]
+    out = [f"== {_plural(len(stats.sessions), 'session')}, {_plural(len(stats.days), 'day')} =="]
     out += _period_lines(o, stats)
     out += _eva_lines(o, stats)
     if stats.days:
+        lw = max(len(d.label) for d in stats.days)
         out.append("")
-        out.append("day          wear      valid  sitting   P50    >20°    episodes  alerts")
+        out.append(
+            f"{'day':{lw}}  {'wear':>10}  {'valid':>7}  {'sitting':>7}  {'P50':>6}  "
+            f"{'>20°':>7}  {'episodes':>8}  {'alerts':>6}"
+        )
         for d in stats.days:
             flag = "  < 8 h valid" if d.low_wear else ""
             out.append(
-                f"{d.label}  {format_duration(d.wear_s):>8}  {_pct(d.valid_s, d.span_s)}  "
+                f"{d.label:{lw}}  {format_duration(d.wear_s):>10}  {_pct(d.valid_s, d.span_s)}  "
                 f"{_pct(d.activity_s.get('sitting', 0.0), d.wear_s)}  "
-                f"{_deg(d.percentiles_deg['P50']):>5}  "
+                f"{_deg(d.percentiles_deg['P50']):>6}  "
                 f"{_pct(d.iso_zone_s['20-60'] + d.iso_zone_s['>60'], d.valid_s)}  "
                 f"{d.episodes:>8}  {d.alerts:>6}{flag}"
             )
