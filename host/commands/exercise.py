@@ -250,7 +250,15 @@ def _run_guided(args: argparse.Namespace, spec: ExerciseSpec) -> int:
     result = coach.finish()
     _print_result(result)
     if not result.sets:
-        say("No exercise was detected: were you still in the start position for 2 s?")
+        if calibration is None and engine.calibration is None:
+            say("The run ended before calibration finished: nothing was counted.")
+        elif result.start is None:
+            say(
+                "No exercise was detected: the start position "
+                f"({spec.start_posture.replace('_', ' ')}, still for 2 s) was never found."
+            )
+        else:
+            say("No exercise was detected after the start position was found.")
         return _stopped_exit(interrupted, signals)
     if pain_after is None and interactive and args.pain_after is None:
         pain_after = _ask_pain("after")
@@ -340,15 +348,18 @@ async def _guided(
 
 
 def _print_result(result: CoachResult) -> None:
-    print(f"\n{result.exercise}: {len(result.sets)} set(s)")
+    """Per set, what counts under the prescription (held as prescribed) and what else was done."""
+    print(f"\n{result.exercise}: {len(result.sets)} of {result.prescribed_sets} set(s)")
+    held = f" of {result.hold_s:.0f} s" if result.hold_s >= 1.0 else ""
     for s in result.sets:
         if result.kind == "hold":
-            times = ", ".join(f"{h.hold_s:.0f}" for h in s.holds)
-            print(f"  set {s.index + 1}: {len(s.holds)}/{s.target} holds ({times} s)")
+            times = ", ".join(f"{h.hold_s:.0f}" for h in s.holds) or "none"
+            print(f"  set {s.index + 1}: {s.done}/{s.target} holds{held} (held {times} s)")
         else:
             q = s.mean_quality
+            short = f", {s.short_reps} held too briefly" if s.short_reps else ""
             print(
-                f"  set {s.index + 1}: {s.full_reps}/{s.target} reps, {s.partial_reps} partial"
-                + ("" if q != q else f", quality {q:.0f}/100")
+                f"  set {s.index + 1}: {s.done}/{s.target} reps{held}{short}, "
+                f"{s.partial_reps} partial" + ("" if q != q else f", quality {q:.0f}/100")
             )
     sys.stdout.flush()

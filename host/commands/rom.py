@@ -15,6 +15,8 @@ from host.commands._live import apply_settings, positive_seconds
 from host.errors import ConfigError
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from host.engine import Engine
     from host.exercise.live import Feeder
     from host.exercise.rom import RomCheck, RomResult
@@ -85,6 +87,9 @@ class _Sequence:
         self.checks = [RomCheck(t, age_years=age) for t in tests]
         self.index = 0
         self.finished: list[tuple[float, RomCheck]] = []
+
+    def start(self) -> None:
+        """Say what the first test asks (once calibrated: its prompt follows calibration's)."""
         self._announce()
 
     def _announce(self) -> None:
@@ -159,7 +164,7 @@ def run(args: argparse.Namespace) -> int:
 
     feeder = Feeder(consume, lambda text: print(text, flush=True))
     engine.listeners.append(feeder)
-    asyncio.run(_main(engine, feeder, args.duration))
+    asyncio.run(_main(engine, feeder, args.duration, seq.start))
     results = [(t, r) for t, check in seq.finished for r in check.results()]
     if seq.index < len(seq.checks) and seq.checks[seq.index].start is not None:
         check = seq.checks[seq.index]  # interrupted: keep what it found
@@ -177,15 +182,19 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _main(engine: Engine, feeder: Feeder, duration: float | None) -> None:
-    """Run the engine; calibrate first, then let the feeder pass data to the tests."""
+async def _main(
+    engine: Engine, feeder: Feeder, duration: float | None, calibrated: Callable[[], None]
+) -> None:
+    """Run the engine; calibrate first, then (``calibrated``: the first test's prompt) let the
+    feeder pass data to the tests."""
     from host.exercise.live import calibrate_at_start
 
     runner = asyncio.create_task(engine.run(duration))
-    calibrator = asyncio.create_task(calibrate_at_start(engine, feeder.say))
+    calibrator = asyncio.create_task(calibrate_at_start(engine, feeder.say, then=""))
     done, _ = await asyncio.wait({runner, calibrator}, return_when=asyncio.FIRST_COMPLETED)
     if calibrator in done and not calibrator.cancelled():
         calibrator.result()
+        calibrated()
     else:  # the engine ended first (link error, --duration): `await runner` says which
         calibrator.cancel()
         await asyncio.gather(calibrator, return_exceptions=True)

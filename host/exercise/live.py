@@ -58,11 +58,14 @@ def _tail(block: SampleBlock, seconds: float) -> SampleBlock:
     return block.slice(first, len(block))
 
 
-async def calibrate_at_start(engine: Engine, say: Say) -> Calibration:
+async def calibrate_at_start(
+    engine: Engine, say: Say, then: str = "Sit up again, then get into position."
+) -> Calibration:
     """Upright capture (8 s, the last 6 used) then a forward bend (8 s, the last 4 used).
 
     This matches every simulator scenario's preamble (upright 0–10 s, bend held 12–16 s), and
     a real wearer follows the prompts. Without a usable bend the nominal anterior axis is used.
+    ``then`` ends the last prompt (what to do next; "" when the caller says it).
 
     Raises:
         CalibrationError: the upright capture was not still (the message says why).
@@ -83,6 +86,7 @@ async def calibrate_at_start(engine: Engine, say: Say) -> Calibration:
     say(
         "Calibrated"
         + ("" if bend is None or not math.isfinite(bend) else f" (bend {bend:.0f}°)")
-        + ". Sit up again, then get into position."
+        + "."
+        + (f" {then}" if then else "")
     )
     return calibration
