@@ -208,7 +208,7 @@ def _adherence(program: Program, args: argparse.Namespace) -> int:
     names = [p.name for p in program.exercises]
     print(f"{program.title}: {first.isoformat()} to {last.isoformat()}")
     print("\nper week (days done / prescribed):")
-    for w in weekly(program, records, first, last):
+    for w in weekly(program, records, first, last, today=today):
         cells = "  ".join(f"{n} {d}/{p}" for n, (d, p) in w.days.items())
         print(f"  week of {w.monday.isoformat()}  {100 * w.fraction:5.1f} %  {cells}")
     print("\nper day (complete sets / prescribed):")
