@@ -615,7 +615,7 @@ class ExerciseTab(QWidget):
                     sessions = load_sessions(store, first, today)
             except PostureError as exc:
                 logger.warning("exercise tab: %s", exc)
-        self.section = exercise_section(sessions, program, first, today)
+        self.section = exercise_section(sessions, program, first, today, today=today)
         days = exercise_days(sessions)
         due = due_today(program, days, today) if program is not None else []
         if due != self._due and not self.exercising:
