@@ -6,7 +6,6 @@ import argparse
 import asyncio
 import datetime as dt
 import json
-import os
 import signal
 import sys
 import textwrap
@@ -15,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from host.commands._live import positive_seconds
+from host.commands._live import apply_settings, positive_seconds
 from host.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -74,8 +73,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     go.add_argument("name", metavar="NAME", help="exercise name ('posture exercise list')")
     go.add_argument(
         "--device",
-        default=os.environ.get("POSTURE_DEVICE", "ble:"),
-        help="device string (default: $POSTURE_DEVICE or 'ble:')",
+        default=None,
+        help="device string (default: $POSTURE_DEVICE, else the settings file's device, "
+        "else 'ble:')",
     )
     go.add_argument("--sets", type=int, metavar="N", help="sets (default: program or library)")
     go.add_argument("--reps", type=int, metavar="N", help="reps or holds per set")
@@ -203,6 +203,7 @@ def _run_guided(args: argparse.Namespace, spec: ExerciseSpec) -> int:
     from host.exercise.coach import Coach
     from host.exercise.live import Feeder
 
+    apply_settings(args)  # settings.toml/POSTURE_* checked before connecting (exit 2); device, db
     sets, reps, hold = _prescribed(args, spec.name)
     pain_before = _pain_flag(args.pain_before, "--pain-before")
     pain_after = _pain_flag(args.pain_after, "--pain-after")

@@ -62,7 +62,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_live_arguments(parser)
-    add_db_argument(parser)
+    add_db_argument(parser, create=True)
     parser.set_defaults(func=run)
 
 

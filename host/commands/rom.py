@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import math
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -62,8 +61,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     p.add_argument(
         "--device",
-        default=os.environ.get("POSTURE_DEVICE", "ble:"),
-        help="device string (default: $POSTURE_DEVICE or 'ble:')",
+        default=None,
+        help="device string (default: $POSTURE_DEVICE, else the settings file's device, "
+        "else 'ble:')",
     )
     p.add_argument(
         "--test",

@@ -169,3 +169,29 @@ def test_rom_refuses_a_broken_settings_file_before_connecting(
     assert str(path) in err
     assert "delay_s" in err
     assert not db.exists()
+
+
+def test_exercise_run_refuses_a_broken_settings_file_before_connecting(
+    config_home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = _settings(config_home, "tolerance_deg = \n")
+    db = tmp_path / "s.sqlite3"
+    code = main(["exercise", "run", "bridge", "--device", "sim:ex_bridge?speed=0", "--db", str(db)])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert str(path) in err
+    assert not db.exists()
+
+
+def test_exercise_run_uses_the_settings_device(
+    config_home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Without --device, the device of settings.toml is used (not 'ble:', absent on CI)."""
+    _settings(config_home, 'device = "sim:ex_bridge?speed=0"\n')
+    db = tmp_path / "s.sqlite3"
+    code = main(["exercise", "run", "bridge", "--duration", "30", "--db", str(db)])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    with SessionStore.open(db) as store:
+        (info,) = store.sessions()
+        assert info.device.startswith("sim:ex_bridge")
