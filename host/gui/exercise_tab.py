@@ -47,7 +47,7 @@ from host.exercise.coach import CoachResult
 from host.exercise.library import ExerciseSpec, load_library
 from host.exercise.program import Program, load_program
 from host.exercise.records import load_sessions, record_exercise, record_pain
-from host.exercise.report import ExerciseSection, exercise_section
+from host.exercise.report import ExerciseSection, exercise_section, rom_title
 from host.exercise.rom import NORM_NOTE
 from host.exercise.summary import ExerciseDay, exercise_days, pain_points
 from host.gui.exercise_live import CoachView, GuidedRun
@@ -633,6 +633,10 @@ class ExerciseTab(QWidget):
             else ""
         )
 
+    def _title(self, name: str) -> str:
+        spec = self.library.get(name)
+        return spec.title if spec is not None else name
+
     def _show(
         self,
         section: ExerciseSection,
@@ -643,7 +647,8 @@ class ExerciseTab(QWidget):
         if program is not None:
             due = due_today(program, days, today)
             self.due_label.setText(
-                "Due today: " + ", ".join(f"{d.exercise} ({d.sets_left} x {d.reps})" for d in due)
+                "Due today: "
+                + ", ".join(f"{self._title(d.exercise)} ({d.sets_left} x {d.reps})" for d in due)
                 if due
                 else "Nothing due today."
             )
@@ -656,7 +661,7 @@ class ExerciseTab(QWidget):
             quality = "–" if math.isnan(r.quality) else f"{r.quality:.0f}"
             rows.append(
                 [
-                    r.exercise,
+                    r.title or r.exercise,
                     r.prescribed or "–",
                     done,
                     str(r.sets),
@@ -679,7 +684,7 @@ class ExerciseTab(QWidget):
                 f"{p.day:%d %b} {p.value:.1f}{'°' if p.unit == 'deg' else ' s'}" for p in points
             )
             norm = points[-1].norm
-            rom_rows.append([test, trend, "–" if norm is None else f"{norm:.0f}°"])
+            rom_rows.append([rom_title(test), trend, "–" if norm is None else f"{norm:.0f}°"])
         _fill(self.rom_table, rom_rows)
 
 

@@ -59,8 +59,8 @@ def test_exercise_tab(qtbot: QtBot, tmp_path: Path) -> None:
     qtbot.addWidget(tab)
     tab.refresh()
     assert "Back plan" in tab.program_label.text()
-    assert "cat_camel" in tab.due_label.text()
-    assert "bridge" not in tab.due_label.text()  # done today
+    assert "Cat–camel" in tab.due_label.text()  # titles for people, not library ids
+    assert "Bridge" not in tab.due_label.text()  # done today
     # the guided picker offers what is due first, then the whole library
     assert tab.choice.itemText(0).startswith("Next due: ")
     assert tab.selected().name == "cat_camel"
@@ -71,8 +71,9 @@ def test_exercise_tab(qtbot: QtBot, tmp_path: Path) -> None:
     assert not tab.start_exercise()  # no live session behind this tab
     assert "Connect a sensor first" in tab.message_label.text()
     cells = [tab.table.item(0, c).text() for c in range(tab.table.columnCount())]  # type: ignore[union-attr]
-    assert cells[:5] == ["bridge", "1 x 2, hold 3 s, 5 d/wk", "1/20", "1", "2"]
+    assert cells[:5] == ["Bridge", "1 x 2, hold 3 s, 5 d/wk", "1/20", "1", "2"]
     assert tab.rom_table.rowCount() == 1
+    assert tab.rom_table.item(0, 0).text() == "trunk flexion"  # type: ignore[union-attr]
     assert "62.0°" in tab.rom_table.item(0, 1).text()  # type: ignore[union-attr]
     assert tab.rom_table.item(0, 2).text() == "58°"  # type: ignore[union-attr]
 
