@@ -38,11 +38,17 @@ bending        2.21° → 2.03°    1.88° → 0.63°    1.98°
 all            0.40° → 0.34°    0.28° → 0.19°    0.86°
 =============  ===============  ===============  ======
 
-Seeds 104–106 agree (online bending 2.64° → 2.19°, offline 2.05° → 0.58°). The lever arm is
-anatomy, not a fitted value: 0.27 m is also the simulator's sensor-to-hip distance, so real
-wearers will differ; assuming 0.2 or 0.35 m instead changes offline bending by −0.05…+0.25° on
-these days. BROAD (hand-held, fast rotations) defeats any accelerometer-only estimate; online
-mean 34.4° → 33.6° (raw 22.8°).
+Seeds 104–106 agree (online bending 2.64° → 2.19°, offline 2.05° → 0.58°). These figures were
+measured with the simulator's earlier smooth sway (4–5 sinusoids below 0.5 Hz). With its broadband
+sway (to 3 Hz, commit 0bd28c0) seed 11 gives online still 0.33° (raw 0.35°), bending 2.03°
+(1.98°), outside walking 0.37° (0.38°); offline still 0.10°, bending 0.63°. Still is now limited by
+the sway's own lever-arm acceleration, which no accelerometer-only filter can tell from tilt: a
+slower fast time constant (0.05–0.2 s) trades 0.02–0.07° of still error for 0.5–3.5° of bending.
+
+The lever arm is anatomy, not a fitted value: 0.27 m is also the simulator's sensor-to-hip
+distance, so real wearers will differ; assuming 0.2 or 0.35 m instead changes offline bending
+by −0.05…+0.25° on these days. BROAD (hand-held, fast rotations) defeats any accelerometer-only
+estimate; online mean 34.4° → 33.6° (raw 22.8°).
 
 Streaming and batch give identical output for any chunking: the motion-energy low-pass is
 :func:`host.iir.lfilter` with carried state (bit-exact for any block size), and the time-varying
