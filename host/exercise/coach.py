@@ -232,6 +232,17 @@ class Coach:
             reps, holds = self.sets[-1].reps, self.sets[-1].holds
         return (reps[-1] if reps else None), (holds[-1] if holds else None)
 
+    @property
+    def set_done(self) -> int:
+        """Counted reps or holds (as prescribed, like :attr:`SetResult.done`) of the open set,
+        or else of the last closed one (0 before the first). For live displays."""
+        cur = self._current
+        if cur is None:
+            return self.sets[-1].done if self.sets else 0
+        if cur.holds:
+            return sum(1 for h in cur.holds if held_enough(h.hold_s, self.hold_target_s))
+        return sum(1 for r in cur.reps if r.counted)
+
     # ------------------------------------------------------------------ feeding
 
     def update(self, t_s: FloatArray, up_body: FloatArray) -> list[Feedback]:

@@ -165,8 +165,8 @@ class CoachListener(EngineListener):
         elif line.kind == "hold" and line.text == "hold":
             self._holding = True
             self._hold_started_s = line.t_s
-        elif line.kind == "count":
-            self._count += 1
+        elif line.kind == "count":  # also said of a rep or hold too brief to count
+            self._count = self.coach.set_done
         if line.kind in ("count", "hint"):
             rep, hold = self.coach.latest()
             if self.coach.spec.kind == "hold" and hold is not None and line.kind == "count":

@@ -104,3 +104,19 @@ def test_finish_from_another_thread_waits_for_the_block_being_fed() -> None:
     samples = listener.samples
     listener.on_update(updates[1])  # type: ignore[arg-type]  # a block after the end
     assert listener.samples == samples
+
+
+def test_holds_too_brief_for_the_prescription_are_not_counted_on_the_dashboard() -> None:
+    """A hold shorter than prescribed is said ("not counted") but the big count stays at what
+    counts: it never goes up and then falls back at the set's end."""
+    coach = Coach(get_exercise("hamstring_stretch"), hold_s=90.0)
+    views: list[CoachView] = []
+    listener = CoachListener(coach, views.append, clock=lambda: 0.0)
+    for update in _updates("ex_hamstring_stretch", 1):
+        listener.on_update(update)  # type: ignore[arg-type]  # LiveUpdate's shape
+    result = listener.finish()
+    lines = [line.text for v in views for line in v.lines if line.kind == "count"]
+    assert lines
+    assert all("not counted" in text for text in lines)
+    assert result.counted == 0
+    assert [v.count for v in views if v.count] == []
