@@ -28,7 +28,9 @@ __all__ = [
     "PAIN_KIND",
     "check_pain",
     "event_span_s",
+    "exercise_events",
     "load_sessions",
+    "pain_event",
     "record_exercise",
     "record_pain",
     "record_rom",
@@ -125,18 +127,63 @@ def check_pain(value: object, what: str) -> int:
     return value
 
 
+def pain_event(exercise: str, when: str, nrs: int) -> dict[str, object]:
+    """The data of a ``pain`` event given ``before`` or ``after`` an exercise (NRS 0–10)."""
+    if when not in ("before", "after"):
+        raise ValueError(f"when must be 'before' or 'after', not {when!r}")
+    return {"exercise": exercise, "when": when, "nrs": check_pain(nrs, when)}
+
+
 def record_pain(store: SessionStore, session_id: int, t_s: float, when: str, nrs: int) -> None:
     """Store a pain rating given ``before`` or ``after`` an exercise session (NRS 0–10)."""
     if when not in ("before", "after"):
         raise ValueError(f"when must be 'before' or 'after', not {when!r}")
     info = store.session(session_id)
     exercise = info.source.partition(":")[2]
-    store.add_event(
-        session_id,
-        t_s,
-        PAIN_KIND,
-        {"exercise": exercise, "when": when, "nrs": check_pain(nrs, when)},
-    )
+    store.add_event(session_id, t_s, PAIN_KIND, pain_event(exercise, when, nrs))
+
+
+def exercise_events(
+    result: CoachResult, *, pain_before: int | None = None, pain_after: int | None = None
+) -> list[tuple[float, str, dict[str, object]]]:
+    """Every (t_s, kind, data) event of a guided session as stored: the pain given before (at
+    the first set's start), the sets' events, the pain given after (at the last event)."""
+    events = set_events(result)
+    first_s = min([s.start_s for s in result.sets] + [t for t, _, _ in events], default=0.0)
+    last_s = max([t for t, _, _ in events], default=first_s)
+    out = []
+    if pain_before is not None:
+        out.append((first_s, PAIN_KIND, pain_event(result.exercise, "before", pain_before)))
+    out += events
+    if pain_after is not None:
+        out.append((last_s, PAIN_KIND, pain_event(result.exercise, "after", pain_after)))
+    return out
+
+
+def _store_events(
+    store: SessionStore,
+    events: Sequence[tuple[float, str, dict[str, object]]],
+    *,
+    device: str,
+    source: str,
+    started_at: dt.datetime | None,
+    calibration: dict[str, object] | None = None,
+) -> int:
+    """Create a session with all its events in one commit (all or nothing, so storing again
+    after a failure never leaves a second copy), then mark it finished."""
+    from host.errors import StoreError
+
+    with store.transaction():
+        sid = store.create_session(
+            device=device, source=source, calibration=calibration, started_at=started_at
+        )
+        for t_s, kind, data in events:
+            store.add_event(sid, t_s, kind, data)
+    try:  # (its merge step has a transaction of its own: not inside the one above)
+        store.end_session(sid)
+    except StoreError as exc:  # everything is stored; only the end mark is missing
+        logger.warning("session %d stored but not marked finished: %s", sid, exc)
+    return sid
 
 
 def record_exercise(
@@ -149,23 +196,17 @@ def record_exercise(
     pain_before: int | None = None,
     pain_after: int | None = None,
 ) -> int:
-    """Store a guided session (and the pain ratings given, if any); returns the session id."""
-    events = set_events(result)
-    sid = store.create_session(
+    """Store a guided session (and the pain ratings given, if any) in one commit; returns the
+    session id. Raises StoreError (nothing stored) when the database cannot be written."""
+    events = exercise_events(result, pain_before=pain_before, pain_after=pain_after)
+    sid = _store_events(
+        store,
+        events,
         device=device,
         source=f"exercise:{result.exercise}",
-        calibration=calibration,
         started_at=started_at,
+        calibration=calibration,
     )
-    first_s = min([s.start_s for s in result.sets] + [t for t, _, _ in events], default=0.0)
-    last_s = max([t for t, _, _ in events], default=first_s)
-    if pain_before is not None:
-        record_pain(store, sid, first_s, "before", pain_before)
-    for t_s, kind, data in events:
-        store.add_event(sid, t_s, kind, data)
-    if pain_after is not None:
-        record_pain(store, sid, last_s, "after", pain_after)
-    store.end_session(sid)
     logger.info("stored exercise session %d (%s, %d sets)", sid, result.exercise, len(result.sets))
     return sid
 
@@ -207,12 +248,10 @@ def record_rom(
     age_years: float | None = None,
     started_at: dt.datetime | None = None,
 ) -> int:
-    """Store ROM results, each with the sensor time it was measured; returns the session id."""
-    sid = store.create_session(device=device, source="rom", started_at=started_at)
-    for t_s, result in results:
-        store.add_event(sid, t_s, "rom", rom_event(result, age_years))
-    store.end_session(sid)
-    return sid
+    """Store ROM results, each with the sensor time it was measured, in one commit; returns
+    the session id. Raises StoreError (nothing stored) when the database cannot be written."""
+    events = [(t_s, "rom", rom_event(result, age_years)) for t_s, result in results]
+    return _store_events(store, events, device=device, source="rom", started_at=started_at)
 
 
 def load_sessions(

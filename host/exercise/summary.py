@@ -90,7 +90,6 @@ def exercise_days(sessions: Sequence[SessionEvents]) -> list[ExerciseDay]:
             continue
         name = session.source.partition(":")[2]
         key = (session.started_at.astimezone().date(), name)
-        row = acc.setdefault(key, [0.0] * 6)
         per_set: dict[int, list[float]] = {}
         for event in session.events:
             d = event.data
@@ -100,6 +99,7 @@ def exercise_days(sessions: Sequence[SessionEvents]) -> list[ExerciseDay]:
             if event.kind != "exercise_set":
                 continue
             d = event.data
+            row = acc.setdefault(key, [0.0] * 6)  # a session without sets is no day's work
             row[0] += 1
             row[1] += 1 if d.get("complete") else 0
             held.setdefault(key, []).append(tuple(per_set.get(int(_num(d.get("set"))), [])))
