@@ -350,17 +350,9 @@ async def _guided(
 
 def _print_result(result: CoachResult) -> None:
     """Per set, what counts under the prescription (held as prescribed) and what else was done."""
-    print(f"\n{result.exercise}: {len(result.sets)} of {result.prescribed_sets} set(s)")
-    held = f" of {result.hold_s:.0f} s" if result.hold_s >= 1.0 else ""
-    for s in result.sets:
-        if result.kind == "hold":
-            times = ", ".join(f"{h.hold_s:.0f}" for h in s.holds) or "none"
-            print(f"  set {s.index + 1}: {s.done}/{s.target} holds{held} (held {times} s)")
-        else:
-            q = s.mean_quality
-            short = f", {s.short_reps} held too briefly" if s.short_reps else ""
-            print(
-                f"  set {s.index + 1}: {s.done}/{s.target} reps{held}{short}, "
-                f"{s.partial_reps} partial" + ("" if q != q else f", quality {q:.0f}/100")
-            )
+    from host.exercise.summary import result_heading, set_lines
+
+    print("\n" + result_heading(result))
+    for line in set_lines(result):
+        print("  " + line)
     sys.stdout.flush()

@@ -13,7 +13,10 @@ import datetime as dt
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from host.exercise.coach import CoachResult
 
 __all__ = [
     "EventLike",
@@ -23,7 +26,9 @@ __all__ = [
     "SessionEvents",
     "exercise_days",
     "pain_points",
+    "result_heading",
     "rom_trends",
+    "set_lines",
 ]
 
 
@@ -204,4 +209,28 @@ def pain_points(sessions: Sequence[SessionEvents]) -> list[PainPoint]:
             continue
         name = session.source.partition(":")[2]
         out.append(PainPoint(session.started_at, name, given["before"], given["after"]))
+    return out
+
+
+def result_heading(result: CoachResult) -> str:
+    """The first line of a finished exercise's summary: "bridge: 2 of 3 set(s)"."""
+    return f"{result.exercise}: {len(result.sets)} of {result.prescribed_sets} set(s)"
+
+
+def set_lines(result: CoachResult) -> list[str]:
+    """Per set, what counts under the prescription (held as prescribed) and what else was
+    done, as the CLI prints it and the dashboard shows it."""
+    held = f" of {result.hold_s:.0f} s" if result.hold_s >= 1.0 else ""
+    out = []
+    for s in result.sets:
+        if result.kind == "hold":
+            times = ", ".join(f"{h.hold_s:.0f}" for h in s.holds) or "none"
+            out.append(f"set {s.index + 1}: {s.done}/{s.target} holds{held} (held {times} s)")
+        else:
+            q = s.mean_quality
+            short = f", {s.short_reps} held too briefly" if s.short_reps else ""
+            out.append(
+                f"set {s.index + 1}: {s.done}/{s.target} reps{held}{short}, "
+                f"{s.partial_reps} partial" + ("" if math.isnan(q) else f", quality {q:.0f}/100")
+            )
     return out

@@ -49,7 +49,13 @@ from host.exercise.program import Program, load_program
 from host.exercise.records import load_sessions, record_exercise, record_pain
 from host.exercise.report import ExerciseSection, exercise_section, rom_title
 from host.exercise.rom import NORM_NOTE
-from host.exercise.summary import ExerciseDay, exercise_days, pain_points
+from host.exercise.summary import (
+    ExerciseDay,
+    exercise_days,
+    pain_points,
+    result_heading,
+    set_lines,
+)
 from host.gui.exercise_live import CoachView, GuidedRun
 from host.gui.session import LiveSession
 from host.recording.store import SessionStore, default_db_path
@@ -693,16 +699,5 @@ def _nrs(value: int | None) -> str:
 
 
 def _summary(result: CoachResult) -> str:
-    """The end-of-exercise summary, like the CLI prints it."""
-    parts = []
-    for s in result.sets:
-        if result.kind == "hold":
-            times = ", ".join(f"{h.hold_s:.0f}" for h in s.holds)
-            parts.append(f"set {s.index + 1}: {len(s.holds)}/{s.target} holds ({times} s)")
-        else:
-            q = s.mean_quality
-            parts.append(
-                f"set {s.index + 1}: {s.full_reps}/{s.target} reps, {s.partial_reps} partial"
-                + ("" if math.isnan(q) else f", quality {q:.0f}/100")
-            )
-    return f"{result.exercise}: {len(result.sets)} set(s). " + "; ".join(parts)
+    """The end-of-exercise summary, worded as the CLI prints it."""
+    return f"{result_heading(result)}. " + "; ".join(set_lines(result))
