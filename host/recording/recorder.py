@@ -9,7 +9,11 @@ crash never leaves summaries without their samples.
 A failed write (disk full, database locked by another program) does not end the recording: the
 batch stays buffered and is retried with backoff; the problem is reported once through
 ``on_problem`` (and the log). Only after :data:`GIVE_UP_S` of failing does the recorder stop
-recording, counting what it could not store in :attr:`Recorder.lost_samples`.
+recording, counting what it could not store in :attr:`Recorder.lost_samples`. The session row
+itself can be created by the recorder with the first write (``create_session``), so a database
+that is locked when recording starts is retried the same way instead of abandoning the run.
+:meth:`Recorder.close` keeps trying the last write for up to :data:`CLOSE_RETRY_S` before it
+counts the rest as lost.
 
 Not thread-safe by itself: call it from one thread (the engine's).
 """
@@ -27,7 +31,14 @@ from host.recording.summary import PostureLike, SecondSummaries, SummaryAccumula
 from host.samples import SampleBlock
 from host.transports.base import LinkEvent
 
-__all__ = ["COMMIT_INTERVAL_S", "GIVE_UP_S", "AlertLike", "Recorder", "link_event_data"]
+__all__ = [
+    "CLOSE_RETRY_S",
+    "COMMIT_INTERVAL_S",
+    "GIVE_UP_S",
+    "AlertLike",
+    "Recorder",
+    "link_event_data",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +51,10 @@ _MAX_BUFFERED_SAMPLES = 3000
 _RETRY_INITIAL_S = 0.5
 _RETRY_MAX_S = 8.0
 GIVE_UP_S = 60.0
+# close(): how long the last write keeps being retried (another program's write lock is usually
+# short); bounded so quitting the dashboard (which waits 5 s for the engine) still ends the session
+CLOSE_RETRY_S = 3.0
+_CLOSE_RETRY_PAUSE_S = 0.1
 
 
 class AlertLike(Protocol):
@@ -60,22 +75,32 @@ class Recorder:
 
     Args:
         store: an open store.
-        session_id: the session to append to (from :meth:`SessionStore.create_session`).
+        session_id: the session to append to (from :meth:`SessionStore.create_session`), or
+            None to have ``create_session`` make it in the first write (and retried with it).
+        create_session: makes the session in ``store`` and returns its id; called inside the
+            recorder's transaction, so a failed write leaves no session behind.
         on_problem: called with a message when writing starts failing, recovers, or is given
             up (once each); without it the recorder logs them as errors.
         give_up_s: how long writes may keep failing before recording stops.
+        close_retry_s: how long :meth:`close` keeps retrying the last write.
     """
 
     def __init__(
         self,
         store: SessionStore,
-        session_id: int,
+        session_id: int | None = None,
         *,
+        create_session: Callable[[], int] | None = None,
         on_problem: Callable[[str], None] | None = None,
         give_up_s: float = GIVE_UP_S,
+        close_retry_s: float = CLOSE_RETRY_S,
     ) -> None:
+        if session_id is None and create_session is None:
+            raise ValueError("Recorder needs a session_id or a create_session function")
         self._store = store
         self._session_id = session_id
+        self._create_session = create_session
+        self._close_retry_s = close_retry_s
         self._on_problem = on_problem
         self._give_up_s = give_up_s
         self._failing_since: float | None = None
@@ -95,8 +120,8 @@ class Recorder:
         self.failed = False  # gave up recording after failing writes
 
     @property
-    def session_id(self) -> int:
-        """The session being recorded."""
+    def session_id(self) -> int | None:
+        """The session being recorded (None until its first write succeeded)."""
         return self._session_id
 
     def on_block(self, samples: SampleBlock, posture: PostureLike) -> None:
@@ -141,8 +166,12 @@ class Recorder:
             self._commit(final=False)
 
     def flush(self) -> None:
-        """Commit everything buffered now (one transaction; a failure is retried later)."""
-        self._commit(final=False)
+        """Commit everything buffered now (one transaction; a failure is retried later).
+
+        Also creates the session if it does not exist yet, even with nothing buffered.
+        """
+        if not self._closed:
+            self._commit(final=False)
 
     @property
     def failing(self) -> bool:
@@ -152,13 +181,26 @@ class Recorder:
     def _commit(self, *, final: bool) -> bool:
         """Write the buffers in one transaction; False (buffers kept) if the store failed."""
         if final:
-            tail = self._accumulator.finish()
-            if len(tail):
-                self._seconds.append(tail)
+            self._finish_seconds()
+        error = self._write()
+        if error is not None:
+            self._write_failed(error)
+            return False
+        self._resumed()
+        return True
+
+    def _finish_seconds(self) -> None:
+        tail = self._accumulator.finish()
+        if len(tail):
+            self._seconds.append(tail)
+
+    def _write(self) -> StoreError | None:
+        """One transaction of everything buffered (creating the session first if needed); the
+        error if the store failed (then everything stays buffered)."""
         self._last_commit = time.monotonic()
-        if not (self._blocks or self._seconds or self._events):
-            return True
-        store, sid = self._store, self._session_id
+        if self._session_id is not None and not (self._blocks or self._seconds or self._events):
+            return None
+        store = self._store
         block = None
         if self._blocks:
             block = (
@@ -166,6 +208,10 @@ class Recorder:
             )
         try:
             with store.transaction():
+                sid = self._session_id
+                if sid is None:
+                    assert self._create_session is not None
+                    sid = self._create_session()  # nested: rolled back with the rest
                 if block is not None:
                     store.append_samples(sid, block)
                 if self._seconds:
@@ -175,17 +221,19 @@ class Recorder:
         except StoreError as exc:
             # rolled back as a whole: keep everything buffered (merged, so retries stay cheap)
             self._blocks = [] if block is None else [block]
-            self._write_failed(exc)
-            return False
+            return exc
+        self._session_id = sid
         self._blocks, self._n_buffered, self._seconds, self._events = [], 0, [], []
         self.samples_written += 0 if block is None else len(block)
         self.commits += 1
+        return None
+
+    def _resumed(self) -> None:
         if self._failing_since is not None:
             self._failing_since = None
             self._retry_delay_s = _RETRY_INITIAL_S
             self._report(logging.WARNING, "recording resumed: the session database accepts "
                          "writes again and nothing was lost")  # fmt: skip
-        return True
 
     def _write_failed(self, exc: StoreError) -> None:
         now = time.monotonic()
@@ -202,23 +250,25 @@ class Recorder:
         self._retry_at = now + self._retry_delay_s
         self._retry_delay_s = min(_RETRY_MAX_S, self._retry_delay_s * 2.0)
 
-    def _give_up(self, why: str) -> None:
+    def _give_up(self, why: str, *, closing: bool = False) -> None:
         lost = self._n_buffered
         self.lost_samples += lost
         self.failed = True
         self._closed = True
         self._blocks, self._n_buffered, self._seconds, self._events = [], 0, [], []
-        self._report(
-            logging.ERROR,
-            f"recording stopped: {why}; {lost:,} samples were not stored "
-            f"({self.samples_written:,} were); monitoring goes on",
-        )
+        stored = f"{lost:,} samples were not stored ({self.samples_written:,} were)"
+        if closing:
+            message = f"recording ended without its last part: {why}; {stored}"
+        else:
+            message = f"recording stopped: {why}; {stored}; monitoring goes on"
+        self._report(logging.ERROR, message)
 
     def _report(self, level: int, message: str) -> None:
         # with a callback its owner tells the user (and logs): here only a detail log, so a
         # terminal does not show every message twice
         logged = level if self._on_problem is None else logging.INFO
-        logger.log(logged, "session %d: %s", self._session_id, message)
+        session = "new session" if self._session_id is None else f"session {self._session_id}"
+        logger.log(logged, "%s: %s", session, message)
         if self._on_problem is not None:
             try:
                 self._on_problem(message)
@@ -229,11 +279,23 @@ class Recorder:
         """Commit the rest, including the last partial second (idempotent; the session stays
         open in the store: the owner calls :meth:`SessionStore.end_session`).
 
-        If the store still fails, what could not be written is counted in
-        :attr:`lost_samples` (and reported); nothing is raised.
+        A write that fails (another program holds the write lock, the disk is full) is retried
+        for up to ``close_retry_s``, also when writes were already failing; only then is what
+        could not be written counted in :attr:`lost_samples` (and reported once, as the end of
+        the recording); nothing is raised.
         """
         if self._closed:
             return
-        if not self._commit(final=True):
-            self._give_up("could not write the end of the session")
         self._closed = True
+        self._finish_seconds()
+        deadline = time.monotonic() + self._close_retry_s
+        while (error := self._write()) is not None:
+            if time.monotonic() + _CLOSE_RETRY_PAUSE_S >= deadline:
+                self._give_up(
+                    f"could not write it ({error}; retried for {self._close_retry_s:g} s "
+                    "while closing)",
+                    closing=True,
+                )
+                return
+            time.sleep(_CLOSE_RETRY_PAUSE_S)
+        self._resumed()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+import threading
 import time
 from pathlib import Path
 
@@ -80,3 +82,98 @@ def test_writes_failing_for_too_long_give_up_recording_and_count_the_loss(
         info = store.session(sid)
         assert info.ended_at is not None
         assert info.n_samples == written  # what was committed before the failure is kept
+
+
+class _WriteLock:
+    """Another program holding the database's write lock (a real SQLite lock)."""
+
+    def __init__(self, db: Path) -> None:
+        self._con = sqlite3.connect(db, isolation_level=None, check_same_thread=False)
+        self._con.execute("BEGIN IMMEDIATE")
+
+    def release(self) -> None:
+        self._con.execute("ROLLBACK")
+        self._con.close()
+
+
+def _locked_recorder(
+    db: Path, problems: list[str], **kwargs: float
+) -> tuple[SessionStore, int, Recorder, _WriteLock]:
+    """A recorder (with the live store's 0.2 s lock wait) that has 300 samples it could not
+    write because another connection holds the write lock."""
+    samples, posture = synthesize([Segment(3.0, SITTING, 20.0)])  # 300 samples at 100 Hz
+    store = SessionStore.open(db, busy_timeout_s=0.2)
+    sid = store.create_session(device="sim:x", source="live")
+    rec = Recorder(store, sid, on_problem=problems.append, **kwargs)
+    lock = _WriteLock(db)
+    for i in range(0, 300, 100):
+        rec.on_block(samples.slice(i, i + 100), slice_posture(posture, i, i + 100))
+    rec.flush()
+    assert rec.failing and rec.samples_written == 0
+    return store, sid, rec, lock
+
+
+def test_close_waits_out_a_short_lock_and_loses_nothing(tmp_path: Path) -> None:
+    problems: list[str] = []
+    store, sid, rec, lock = _locked_recorder(tmp_path / "s.db", problems, close_retry_s=3.0)
+    releaser = threading.Timer(0.7, lock.release)  # longer than the store's 0.2 s lock wait
+    releaser.start()
+    try:
+        rec.close()
+    finally:
+        releaser.join()
+    with store:
+        assert (rec.samples_written, rec.lost_samples, rec.failed) == (300, 0, False)
+        assert len(store.samples(sid)) == 300
+        assert store.summaries(sid).n_samples.sum() == 300
+        assert not any("recording stopped" in p or "not stored" in p for p in problems), problems
+
+
+def test_close_under_a_long_lock_gives_up_once_in_words_for_closing(tmp_path: Path) -> None:
+    problems: list[str] = []
+    store, sid, rec, lock = _locked_recorder(
+        tmp_path / "s.db", problems, give_up_s=0.3, close_retry_s=0.6
+    )
+    time.sleep(0.4)  # failing for longer than give_up_s, the next retry not yet due
+    try:
+        t0 = time.monotonic()
+        rec.close()
+        waited_s = time.monotonic() - t0
+    finally:
+        lock.release()
+    with store:
+        assert waited_s >= 0.5, "the last write was retried, not dropped at once"
+        assert (rec.samples_written, rec.lost_samples, rec.failed) == (0, 300, True)
+        ends = [p for p in problems if "not stored" in p]
+        assert len(ends) == 1, problems  # given up once, not again with "0 samples"
+        assert "300 samples were not stored" in ends[0]
+        assert "monitoring goes on" not in ends[0]  # the program is closing
+        assert len(store.samples(sid)) == 0
+
+
+def test_a_recorder_creates_its_session_once_the_lock_is_gone(tmp_path: Path) -> None:
+    """A session that cannot be created yet (database locked) is retried like any write."""
+    db = tmp_path / "s.db"
+    samples, posture = synthesize([Segment(3.0, SITTING, 20.0)])
+    problems: list[str] = []
+    with SessionStore.open(db, busy_timeout_s=0.2) as store:
+        lock = _WriteLock(db)
+
+        def create() -> int:
+            return store.create_session(device="sim:x", source="live")
+
+        rec = Recorder(store, create_session=create, on_problem=problems.append, give_up_s=30.0)
+        rec.on_event(0.0, "calibration", {"pose": "upright"})
+        rec.flush()
+        assert rec.failing and rec.session_id is None
+        assert store.sessions() == []  # rolled back: no half-made session
+        lock.release()
+        time.sleep(0.6)  # past the first retry delay
+        for i in range(0, 300, BLOCK):
+            rec.on_block(samples.slice(i, i + BLOCK), slice_posture(posture, i, i + BLOCK))
+        rec.close()
+        sid = rec.session_id
+        assert sid is not None and not rec.failing
+        assert len(store.samples(sid)) == 300
+        assert [e.kind for e in store.events(sid)] == ["calibration"]
+        assert "resumed" in problems[-1]
