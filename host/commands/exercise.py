@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from host.commands._live import apply_settings, positive_seconds
+from host.commands._live import apply_settings, check_connected, positive_seconds
 from host.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -93,6 +93,17 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
             "session (asked when run in a terminal and not given; Enter skips)",
         )
     go.set_defaults(func=run)
+    back = actions.add_parser(
+        "restore",
+        help="store sessions kept in files when the database could not be written",
+        description="When a finished exercise cannot be stored (database locked, moved, disk "
+        "full), 'exercise run' and the dashboard keep it in a private JSON file in the "
+        "'unstored' folder of the user data folder and name it. This stores such files "
+        "(each in one commit) and removes them once stored.",
+    )
+    back.add_argument("files", nargs="+", type=Path, metavar="FILE", help="kept session file")
+    back.add_argument("--db", type=Path, metavar="PATH", help="session database")
+    back.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -128,6 +139,8 @@ def run(args: argparse.Namespace) -> int:
                 f"{spec.title}{hold}"
             )
         return 0
+    if args.action == "restore":
+        return _restore(args)
     spec = get_exercise(args.name)
     if args.action == "show":
         print(f"{spec.title} ({spec.name})")
@@ -145,6 +158,23 @@ def run(args: argparse.Namespace) -> int:
             print(textwrap.indent(textwrap.fill(" ".join(text.split()), 76), "  "))
         return 0
     return _run_guided(args, spec)
+
+
+def _restore(args: argparse.Namespace) -> int:
+    """Store kept session files; each is removed once stored."""
+    from host.exercise.records import restore_unstored
+    from host.recording.store import SessionStore
+
+    apply_settings(args)  # the settings' database unless --db
+    with SessionStore.open(args.db) as store:
+        for path in args.files:
+            sid = restore_unstored(store, path)
+            print(f"{path}: recorded session {sid}", flush=True)
+            try:
+                path.unlink()
+            except OSError as exc:  # stored: restoring it again would store it twice
+                print(f"posture exercise: stored, remove {path} by hand: {exc}", file=sys.stderr)
+    return 0
 
 
 def _prescribed(args: argparse.Namespace, name: str) -> tuple[int | None, int | None, float | None]:
@@ -248,6 +278,8 @@ def _run_guided(args: argparse.Namespace, spec: ExerciseSpec) -> int:
         )
     except KeyboardInterrupt:  # asyncio.run cancelled the run (the link is closed): go on
         interrupted = True
+    if not interrupted and not signals:
+        check_connected(engine, args.duration)  # never connected: exit 1, like monitor
     result = coach.finish()
     _print_result(result)
     if not result.sets:
@@ -264,20 +296,43 @@ def _run_guided(args: argparse.Namespace, spec: ExerciseSpec) -> int:
     if pain_after is None and interactive and args.pain_after is None:
         pain_after = _ask_pain("after")
     if not args.no_record:
-        from host.exercise.records import record_exercise
+        from host.errors import PostureError
+        from host.exercise.records import record_exercise, save_unstored
         from host.recording.store import SessionStore
 
-        with SessionStore.open(args.db) as store:
-            cal = engine.calibration.to_dict() if engine.calibration is not None else None
-            sid = record_exercise(
-                store,
-                result,
-                device=args.device,
-                started_at=started_at,
-                calibration=cal,
-                pain_before=pain_before,
-                pain_after=pain_after,
+        cal = engine.calibration.to_dict() if engine.calibration is not None else None
+        try:
+            with SessionStore.open(args.db) as store:
+                sid = record_exercise(
+                    store,
+                    result,
+                    device=args.device,
+                    started_at=started_at,
+                    calibration=cal,
+                    pain_before=pain_before,
+                    pain_after=pain_after,
+                )
+        except PostureError as exc:  # the database cannot be opened or written
+            print(f"posture exercise: cannot store the session: {exc}", file=sys.stderr)
+            try:  # what was counted and the pain given must not live only on the screen
+                path = save_unstored(
+                    result,
+                    device=args.device,
+                    started_at=started_at,
+                    calibration=cal,
+                    pain_before=pain_before,
+                    pain_after=pain_after,
+                )
+            except OSError as err:
+                print(f"posture exercise: cannot keep it in a file either: {err}", file=sys.stderr)
+                return 1
+            print(
+                f"posture exercise: the session is kept in {path}; store it later with\n"
+                f"  posture exercise restore {str(path)!r}"
+                + (f" --db {str(args.db)!r}" if args.db is not None else ""),
+                file=sys.stderr,
             )
+            return 1
         say(f"recorded session {sid}")
     return _stopped_exit(interrupted, signals)
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from host.commands._live import apply_settings, positive_seconds
+from host.commands._live import apply_settings, check_connected, positive_seconds
 from host.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -165,6 +165,7 @@ def run(args: argparse.Namespace) -> int:
     feeder = Feeder(consume, lambda text: print(text, flush=True))
     engine.listeners.append(feeder)
     asyncio.run(_main(engine, feeder, args.duration, seq.start))
+    check_connected(engine, args.duration)  # never connected: exit 1, like monitor
     results = [(t, r) for t, check in seq.finished for r in check.results()]
     if seq.index < len(seq.checks) and seq.checks[seq.index].start is not None:
         check = seq.checks[seq.index]  # interrupted: keep what it found

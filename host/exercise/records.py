@@ -9,8 +9,10 @@ times (s). ``posture sessions`` lists them like any other session.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import math
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -35,8 +37,11 @@ __all__ = [
     "record_pain",
     "record_rom",
     "report_html",
+    "restore_unstored",
     "rom_event",
+    "save_unstored",
     "set_events",
+    "unstored_dir",
 ]
 
 logger = logging.getLogger(__name__)
@@ -209,6 +214,116 @@ def record_exercise(
     )
     logger.info("stored exercise session %d (%s, %d sets)", sid, result.exercise, len(result.sets))
     return sid
+
+
+UNSTORED_FORMAT = "posture-companion/unstored-session/1"
+
+
+def unstored_dir() -> Path:
+    """Where exercise sessions that could not be stored are kept: ``unstored`` next to the
+    default session database, in the user data folder."""
+    from host.recording.store import default_db_path
+
+    return default_db_path().parent / "unstored"
+
+
+def save_unstored(
+    result: CoachResult,
+    *,
+    device: str,
+    started_at: dt.datetime | None = None,
+    calibration: dict[str, object] | None = None,
+    pain_before: int | None = None,
+    pain_after: int | None = None,
+    directory: Path | None = None,
+) -> Path:
+    """Keep a guided session the database refused in a JSON file of its own (the user's only:
+    0600 in a 0700 folder); returns its path. ``posture exercise restore FILE`` stores it
+    later, exactly as it would have been stored (:func:`restore_unstored`).
+
+    Raises:
+        OSError: the file cannot be written either.
+    """
+    from host.exercise.summary import result_heading, set_lines
+    from host.private_dirs import make_private_dirs
+
+    events = exercise_events(result, pain_before=pain_before, pain_after=pain_after)
+    payload = {
+        "format": UNSTORED_FORMAT,
+        "summary": [result_heading(result), *set_lines(result)],
+        "source": f"exercise:{result.exercise}",
+        "device": device,
+        "started_at": None if started_at is None else started_at.isoformat(),
+        "calibration": calibration,
+        "events": [{"t_s": t_s, "kind": kind, "data": data} for t_s, kind, data in events],
+    }
+    text = json.dumps(payload, indent=1, default=str)
+    folder = directory if directory is not None else unstored_dir()
+    make_private_dirs(folder)
+    when = started_at or dt.datetime.now(dt.UTC).astimezone()
+    stem = f"exercise-{when:%Y%m%d-%H%M%S}-{result.exercise}"
+    for n in range(1, 1000):
+        path = folder / (f"{stem}.json" if n == 1 else f"{stem}-{n}.json")
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            continue
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                f.write(text)
+                f.flush()
+                os.fsync(f.fileno())
+        except OSError:
+            path.unlink(missing_ok=True)
+            raise
+        logger.warning("exercise session kept in %s (not in the database)", path)
+        return path
+    raise FileExistsError(f"{folder}: too many files named {stem}*.json")
+
+
+def restore_unstored(store: SessionStore, path: Path) -> int:
+    """Store a session kept by :func:`save_unstored` (in one commit); returns its id. The
+    file is left for the caller to remove.
+
+    Raises:
+        ConfigError: the file cannot be read or is not such a session (naming the file).
+        StoreError: the database cannot be written (nothing stored).
+    """
+    from host.errors import ConfigError
+
+    try:
+        payload = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise ConfigError(f"{path}: cannot read the kept session: {exc}") from exc
+    try:
+        if payload["format"] != UNSTORED_FORMAT:
+            raise ValueError(f"format {payload['format']!r}, expected {UNSTORED_FORMAT!r}")
+        source = str(payload["source"])
+        if not (source.startswith("exercise:") or source == "rom"):
+            raise ValueError(f"source {source!r}")
+        started = payload["started_at"]
+        started_at = None if started is None else dt.datetime.fromisoformat(str(started))
+        if started_at is not None and started_at.tzinfo is None:
+            raise ValueError("started_at has no time zone")
+        calibration = payload["calibration"]
+        if calibration is not None and not isinstance(calibration, dict):
+            raise ValueError("calibration is not an object")
+        events = []
+        for i, e in enumerate(payload["events"]):
+            if not isinstance(e["data"], dict) or isinstance(e["t_s"], bool):
+                raise ValueError(f"event {i}: data is not an object")
+            events.append((float(e["t_s"]), str(e["kind"]), e["data"]))
+        device = str(payload["device"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ConfigError(f"{path}: not a kept exercise session ({exc})") from exc
+    return _store_events(
+        store,
+        events,
+        device=device,
+        source=source,
+        started_at=started_at,
+        calibration=calibration,
+    )
 
 
 def event_span_s(events: Sequence[StoredEvent]) -> float:
