@@ -190,11 +190,13 @@ class Engine:
                 task.cancel()
             await asyncio.gather(consumer, stopper, *self._tasks, return_exceptions=True)
             try:
-                await self.link.close()
+                # whatever failed above, the session ends in the store and keeps its data; first,
+                # before the link: a slow disconnect (BLE) must not cost the last flush when the
+                # dashboard quits (it waits only a few seconds for this thread)
+                self._close_recording()
             finally:
                 try:
-                    # whatever failed above, the session ends in the store and keeps its data
-                    self._close_recording()
+                    await self.link.close()
                 finally:
                     # and even if that failed, waiting captures end and listeners hear CLOSED
                     for capture in self._captures:
@@ -428,30 +430,33 @@ class Engine:
             self._close_recording()
 
     def _start_session(self) -> None:
-        """Create the recorded session (first sample) and write the events that waited."""
+        """Create the recorded session (first sample) with the events that waited.
+
+        The recorder creates it in its first write, so a database another program holds locked
+        (``posture import`` writes a whole file in one transaction) is retried like any failed
+        write, the samples buffered meanwhile; only after ``record_give_up_s`` does recording
+        stop (monitoring goes on).
+        """
         from host.recording.recorder import Recorder
 
         store = self._store
         assert store is not None
-        info = self.link.info
-        try:
-            self._session_id = store.create_session(
+
+        def create_session() -> int:
+            # the header as it is when the session gets written (a calibration set while the
+            # database was locked is in it)
+            info = self.link.info
+            return store.create_session(
                 device=self.config.device,
                 source="live",
                 device_info=None if info is None else _info_dict(info),
                 calibration=None if self.calibration is None else self.calibration.to_dict(),
                 policy=policy_record(self._alert_config),
             )
-        except StoreError as exc:
-            # cannot even start: say so, stop recording, keep monitoring
-            self._store = None
-            self._pending_events.clear()
-            store.close()
-            self._recording_failed(f"cannot record: {exc}; monitoring goes on")
-            return
+
         recorder = Recorder(
             store,
-            self._session_id,
+            create_session=create_session,
             on_problem=lambda message: self._on_recording_problem(recorder, message),
             give_up_s=self.config.record_give_up_s,
         )
@@ -459,6 +464,7 @@ class Engine:
         pending, self._pending_events = self._pending_events, []
         for t_s, kind, data in pending:
             recorder.on_event(t_s, kind, data)
+        recorder.flush()  # the session exists from the first sample (unless the write fails)
 
     def _update_header(
         self,
@@ -471,8 +477,9 @@ class Engine:
         Before the first sample nothing is needed: the session is created with the current
         ones. The header holds the latest; the ``calibration``/``policy`` events the history.
         """
-        store, session_id = self._store, self._session_id
-        if store is None or self._recorder is None or session_id is None:
+        store, recorder = self._store, self._recorder
+        session_id = None if recorder is None else recorder.session_id
+        if store is None or session_id is None:  # not written yet: made with the current ones
             return
         try:
             store.set_session_header(session_id, calibration=calibration, policy=policy)
@@ -504,7 +511,9 @@ class Engine:
 
     @property
     def session_id(self) -> int | None:
-        """Id of the session being recorded, if any."""
+        """Id of the session being recorded (or last recorded), if it is in the store."""
+        if self._recorder is not None:
+            return self._recorder.session_id
         return self._session_id
 
     def _record_event(self, t_s: float, kind: str, data: dict[str, object]) -> None:
@@ -522,6 +531,8 @@ class Engine:
                 recorder.close()  # flush the rest (a failure is reported, never raised)
                 self.samples_recorded += recorder.samples_written
         finally:
+            if recorder is not None:
+                self._session_id = recorder.session_id  # None: it could never be written
             # even if the last flush failed, what was committed is a finished session
             if store is not None:
                 try:

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from host.cli import main
+from host.recording.recorder import CLOSE_RETRY_S
 from host.recording.store import SessionStore
 
 
@@ -117,7 +118,7 @@ def test_record_exits_1_when_recorded_data_was_lost(
         con = sqlite3.connect(db, isolation_level=None)
         con.execute("BEGIN IMMEDIATE")
         locked.set()
-        time.sleep(4.0)
+        time.sleep(2.0 + CLOSE_RETRY_S + 2.0)  # the run, the recorder's retries at close, margin
         con.execute("ROLLBACK")
         con.close()
 

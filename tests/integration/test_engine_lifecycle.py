@@ -249,3 +249,64 @@ async def test_a_locked_database_does_not_stop_monitoring(
     else:
         assert engine.recording_problem is None
         assert info.n_samples == engine.samples_processed  # held, retried, nothing lost
+
+
+@pytest.mark.parametrize(("give_up_s", "records"), [(10.0, True), (0.5, False)])
+async def test_a_database_locked_when_recording_starts_is_retried(
+    tmp_path: Path, give_up_s: float, records: bool
+) -> None:
+    """``posture import`` holds one write transaction for a whole file: a recording started
+    meanwhile waits for it (samples buffered) instead of recording nothing."""
+    counter = Counter()
+    db = tmp_path / "s.db"
+    SessionStore.open(db).close()
+    lock = _WriteLock(db)
+    lock.hold()
+    config = EngineConfig(
+        device="sim:upright_sitting?speed=5", record=True, db_path=db, haptics=False,
+        record_give_up_s=give_up_s,
+    )  # fmt: skip
+    engine = Engine(config, [counter])
+    runner = asyncio.create_task(engine.run(3.0))
+    await asyncio.sleep(1.5)
+    assert engine.samples_processed > 100, "monitoring went on while the database was locked"
+    lock.release()
+    await asyncio.wait_for(runner, timeout=10.0)
+    assert any("cannot write" in e for e in counter.errors), counter.errors
+    with SessionStore.open(db) as store:
+        sessions = store.sessions()
+        if records:
+            assert engine.recording_problem is None, engine.recording_problem
+            assert engine.session_id is not None
+            assert [s.id for s in sessions] == [engine.session_id]
+            assert sessions[0].ended_at is not None
+            assert sessions[0].n_samples == engine.samples_processed  # buffered, nothing lost
+            assert engine.samples_recorded == engine.samples_processed
+        else:  # locked for longer than the give-up time: told, and no half session left
+            assert engine.recording_problem is not None
+            assert "recording stopped" in engine.recording_problem
+            assert engine.session_id is None
+            assert sessions == []
+
+
+async def test_recording_is_closed_before_the_link(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A slow disconnect (BLE) at dashboard quit must not cost the last flush: the session is
+    complete in the store before the link starts closing."""
+    db = tmp_path / "s.db"
+    engine = Engine(EngineConfig(device=FAST, record=True, db_path=db, haptics=False))
+    real_close = engine.link.close
+    seen: list[tuple[bool, int]] = []
+
+    async def close_link() -> None:
+        sid = engine.session_id
+        assert sid is not None
+        with SessionStore.open(db) as store:
+            info = store.session(sid)
+            seen.append((info.ended_at is not None, info.n_samples))
+        await real_close()
+
+    monkeypatch.setattr(engine.link, "close", close_link)
+    await asyncio.wait_for(engine.run(1.0), timeout=8.0)
+    assert seen == [(True, engine.samples_processed)]
