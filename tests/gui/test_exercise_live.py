@@ -9,6 +9,7 @@ import pytest
 from pytestqt.qtbot import QtBot
 
 from device_sim.exercise_scenarios import exercise_truth
+from host.exercise.summary import set_lines
 from host.gui.exercise_live import CoachView
 from host.gui.main_window import MainWindow
 from host.gui.wizard import CalibrationWizard
@@ -102,7 +103,9 @@ def test_guided_bridge_counts_like_the_simulator_and_is_stored(
     assert tab.set_label.text() == "set 2 of 2"
     assert tab.score_label.text().startswith("last rep score ")
     assert tab.hold_label.text().startswith("last hold ")
-    assert "set 1: 9/10 reps, 1 partial" in tab.summary_label.text()
+    # worded as the CLI prints it: what counts under the prescription (3 s at the top)
+    assert tab.summary_label.text() == "bridge: 2 of 2 set(s). " + "; ".join(set_lines(result))
+    assert "set 1: 8/10 reps of 3 s, 1 held too briefly, 1 partial" in tab.summary_label.text()
     assert window.alert_state_label.text() == "Alerts on"
     assert window.pause_button.isEnabled()
     # Pain after, then the session is in the store exactly as the CLI writes it.
