@@ -46,7 +46,7 @@ from host.exercise.adherence import Due, due_today
 from host.exercise.coach import CoachResult
 from host.exercise.library import ExerciseSpec, load_library
 from host.exercise.program import Program, load_program
-from host.exercise.records import load_sessions, record_exercise, record_pain
+from host.exercise.records import load_sessions, record_exercise, record_pain, save_unstored
 from host.exercise.report import ExerciseSection, exercise_section, rom_title
 from host.exercise.rom import NORM_NOTE
 from host.exercise.summary import (
@@ -588,6 +588,35 @@ class ExerciseTab(QWidget):
         if stored:
             self.refresh()
         return stored
+
+    def keep_unsaved(self) -> list[Path]:
+        """Before the dashboard closes: try once more to store the exercises kept unsaved, and
+        write those the database still refuses to private files (``posture exercise restore``
+        stores them later); returns the files. Logged, as the window is going away."""
+        if not self.unsaved:
+            return []
+        self.store_again()
+        kept = []
+        for done in list(self.unsaved):
+            try:
+                path = save_unstored(
+                    done.result,
+                    device=done.device,
+                    started_at=done.started_at,
+                    calibration=done.calibration,
+                    pain_before=done.pain_before,
+                    pain_after=done.pain_after,
+                )
+            except OSError as exc:
+                logger.error("exercise session lost: not stored and not kept in a file: %s", exc)
+                continue
+            self.unsaved.remove(done)
+            kept.append(path)
+            logger.warning(
+                "exercise session not stored; kept in %s: 'posture exercise restore' stores it",
+                path,
+            )
+        return kept
 
     def _store_pain(self, sid: int, t_s: float, rating: int) -> None:
         try:

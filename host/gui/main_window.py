@@ -591,6 +591,7 @@ class MainWindow(QMainWindow):
         # quitting), before the engine goes.
         self.exercise.ask_pain = False
         self.exercise.engine_stopped()
+        self.exercise.keep_unsaved()  # stored now, or kept in a file (logged): never dropped
         self.bridge.stop()
         self.reminder.stop()
         self.session.shutdown()  # bounded wait: the recording and the link close properly

@@ -289,3 +289,20 @@ def test_new_settings_keep_the_exercise_pause_and_a_snooze(
     assert not paused
     assert after == pytest.approx(snoozed_until, abs=2.0)
     assert window.alert_state_label.text().startswith("Alerts snoozed")
+
+
+def test_closing_keeps_an_exercise_the_store_still_refuses_in_a_private_file(
+    qtbot: QtBot, window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+    import stat
+
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    (tmp_path / "db.sqlite3").mkdir()  # the store cannot open it
+    _exercising(qtbot, window, "sim:ex_pelvic_tilt?speed=40&seed=1", "pelvic_tilt", 2)
+    window.close()  # ends the exercise: not stored, tried once more, then kept in a file
+    assert window.exercise.unsaved == []
+    (kept,) = (tmp_path / "data").rglob("unstored/exercise-*.json")
+    assert stat.S_IMODE(kept.stat().st_mode) == 0o600
+    sets = [e for e in json.loads(kept.read_text())["events"] if e["kind"] == "exercise_set"]
+    assert sum(s["data"]["counted"] for s in sets) >= 2
