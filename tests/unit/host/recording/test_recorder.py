@@ -109,7 +109,8 @@ def _locked_recorder(
     for i in range(0, 300, 100):
         rec.on_block(samples.slice(i, i + 100), slice_posture(posture, i, i + 100))
     rec.flush()
-    assert rec.failing and rec.samples_written == 0
+    assert rec.failing
+    assert rec.samples_written == 0
     return store, sid, rec, lock
 
 
@@ -165,7 +166,8 @@ def test_a_recorder_creates_its_session_once_the_lock_is_gone(tmp_path: Path) ->
         rec = Recorder(store, create_session=create, on_problem=problems.append, give_up_s=30.0)
         rec.on_event(0.0, "calibration", {"pose": "upright"})
         rec.flush()
-        assert rec.failing and rec.session_id is None
+        assert rec.failing
+        assert rec.session_id is None
         assert store.sessions() == []  # rolled back: no half-made session
         lock.release()
         time.sleep(0.6)  # past the first retry delay
@@ -173,7 +175,8 @@ def test_a_recorder_creates_its_session_once_the_lock_is_gone(tmp_path: Path) ->
             rec.on_block(samples.slice(i, i + BLOCK), slice_posture(posture, i, i + BLOCK))
         rec.close()
         sid = rec.session_id
-        assert sid is not None and not rec.failing
+        assert sid is not None
+        assert not rec.failing
         assert len(store.samples(sid)) == 300
         assert [e.kind for e in store.events(sid)] == ["calibration"]
         assert "resumed" in problems[-1]
