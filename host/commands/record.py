@@ -114,7 +114,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"posture record: data lost: {engine.recording_problem}", file=sys.stderr)
         code = 1
     if engine.session_id is None:
-        if signum is None:
+        if signum is None and engine.samples_processed == 0:
             print("posture record: no samples arrived; nothing was recorded", file=sys.stderr)
             code = 1
     else:
