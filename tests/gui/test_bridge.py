@@ -98,6 +98,7 @@ def test_timer_drains_and_plot_paints(update_factory: Callable[..., Any], qtbot:
     qtbot.waitUntil(lambda: len(plot.latencies_s) == 1, timeout=2000)
     assert 0.0 < plot.latencies_s[0] < 1.0
     assert plot.paint_count >= 1
+
     # The curve is drawn: the grabbed image has the flexion colour across the plot (the legend's
     # sample line alone gives about a dozen). Under CPU load the first paint after the data can
     # lag the latency bookkeeping, so allow the next few frames.

@@ -62,9 +62,7 @@ def test_restoring_a_file_that_is_no_kept_session_is_a_usage_error(
     assert other.exists()
 
 
-@pytest.mark.parametrize(
-    "argv", [["exercise", "run", "cat_camel"], ["rom", "--test", "flexion"]]
-)
+@pytest.mark.parametrize("argv", [["exercise", "run", "cat_camel"], ["rom", "--test", "flexion"]])
 def test_never_connecting_exits_1_and_says_why(
     argv: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
