@@ -8,7 +8,7 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from PyQt6.QtCore import QObject, pyqtSignal
+from PyQt6.QtCore import QObject, Qt, pyqtSignal
 from PyQt6.QtWidgets import QComboBox, QHBoxLayout, QPushButton, QWidget
 
 __all__ = ["SIM_DEVICES", "DevicePicker", "FoundDevice"]
@@ -78,7 +78,10 @@ class DevicePicker(QWidget):
         self._scanner = scanner
         self._pool = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="ble-scan")
         self._signal = _ScanDone(self)
-        self._signal.done.connect(self._scan_done)
+        # Queued even when the scan fails before start_scan returns (its done-callback then runs
+        # in the GUI thread): the result is always handled from the event loop, never inside
+        # start_scan, so "Scanning…" is shown and callers see the scan as pending.
+        self._signal.done.connect(self._scan_done, Qt.ConnectionType.QueuedConnection)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         self.combo = QComboBox()

@@ -45,6 +45,37 @@ def test_scan_without_bluetooth_reports_and_recovers(
     picker.shutdown()
 
 
+def test_a_scan_that_fails_at_once_is_still_reported_from_the_event_loop(qtbot: QtBot) -> None:
+    """A scan that has failed before start_scan attaches its callback (fast failure, no BlueZ)
+    runs the callback in the GUI thread; the result must still arrive queued, not re-entrantly
+    inside start_scan (CI once saw the button re-enabled before start_scan returned)."""
+    import concurrent.futures
+
+    class Inline(concurrent.futures.ThreadPoolExecutor):
+        def submit(self, fn, /, *args, **kwargs):  # type: ignore[no-untyped-def,override]
+            future: concurrent.futures.Future[object] = concurrent.futures.Future()
+            try:
+                future.set_result(fn(*args, **kwargs))
+            except Exception as exc:  # noqa: BLE001  # the scan's failure is the result
+                future.set_exception(exc)
+            return future
+
+    def no_bluetooth(timeout_s: float) -> list[object]:
+        raise RuntimeError("no BlueZ")
+
+    picker = DevicePicker("sim:desk_day", scanner=no_bluetooth)  # type: ignore[arg-type]
+    qtbot.addWidget(picker)
+    picker._pool = Inline()
+    with qtbot.waitSignal(picker.scan_finished, timeout=2000) as blocker:
+        picker.start_scan(0.5)
+        assert not picker.scan_button.isEnabled()  # still pending when start_scan returns
+        assert picker.scan_button.text() == "Scanning…"
+    assert blocker.args == [0]
+    assert picker.scan_button.isEnabled()
+    assert "no BlueZ" in picker.combo.toolTip()
+    picker.shutdown()
+
+
 @pytest.fixture
 def served_ble(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     proc = subprocess.Popen(
