@@ -81,7 +81,8 @@ class DevicePicker(QWidget):
         # Queued even when the scan fails before start_scan returns (its done-callback then runs
         # in the GUI thread): the result is always handled from the event loop, never inside
         # start_scan, so "Scanning…" is shown and callers see the scan as pending.
-        self._signal.done.connect(self._scan_done, Qt.ConnectionType.QueuedConnection)
+        # (PyQt6's stubs omit connect's connection-type argument; the runtime takes it.)
+        self._signal.done.connect(self._scan_done, Qt.ConnectionType.QueuedConnection)  # type: ignore[call-arg]
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         self.combo = QComboBox()
