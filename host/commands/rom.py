@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import math
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -174,11 +175,27 @@ def run(args: argparse.Namespace) -> int:
         print("No test was completed.")
         return 0
     if not args.no_record:
-        from host.exercise.records import record_rom
+        from host.errors import PostureError
+        from host.exercise.records import record_rom, save_unstored_rom
         from host.recording.store import SessionStore
 
-        with SessionStore.open(args.db) as store:
-            sid = record_rom(store, results, device=args.device, age_years=args.age)
+        try:
+            with SessionStore.open(args.db) as store:
+                sid = record_rom(store, results, device=args.device, age_years=args.age)
+        except PostureError as exc:  # the database cannot be opened or written
+            print(f"posture rom: cannot store the results: {exc}", file=sys.stderr)
+            try:  # measured ranges must not live only on the screen
+                path = save_unstored_rom(results, device=args.device, age_years=args.age)
+            except OSError as err:
+                print(f"posture rom: cannot keep them in a file either: {err}", file=sys.stderr)
+                return 1
+            print(
+                f"posture rom: the results are kept in {path}; store them later with\n"
+                f"  posture exercise restore {str(path)!r}"
+                + (f" --db {str(args.db)!r}" if args.db is not None else ""),
+                file=sys.stderr,
+            )
+            return 1
         print(f"recorded session {sid}")
     return 0
 

@@ -40,6 +40,7 @@ __all__ = [
     "restore_unstored",
     "rom_event",
     "save_unstored",
+    "save_unstored_rom",
     "set_events",
     "unstored_dir",
 ]
@@ -245,13 +246,63 @@ def save_unstored(
         OSError: the file cannot be written either.
     """
     from host.exercise.summary import result_heading, set_lines
-    from host.private_dirs import make_private_dirs
 
     events = exercise_events(result, pain_before=pain_before, pain_after=pain_after)
+    return _keep_in_file(
+        events,
+        source=f"exercise:{result.exercise}",
+        name=f"exercise-{{when}}-{result.exercise}",
+        summary=[result_heading(result), *set_lines(result)],
+        device=device,
+        started_at=started_at,
+        calibration=calibration,
+        directory=directory,
+    )
+
+
+def save_unstored_rom(
+    results: list[tuple[float, RomResult]],
+    *,
+    device: str,
+    age_years: float | None = None,
+    started_at: dt.datetime | None = None,
+    directory: Path | None = None,
+) -> Path:
+    """Keep range-of-motion results the database refused, like :func:`save_unstored`
+    (``posture exercise restore FILE`` stores them later)."""
+    events = [(t_s, "rom", rom_event(result, age_years)) for t_s, result in results]
+    summary = [f"{r.test}: {r.value:.1f}{'°' if r.unit == 'deg' else ' s'}" for _, r in results]
+    return _keep_in_file(
+        events,
+        source="rom",
+        name="rom-{when}",
+        summary=summary,
+        device=device,
+        started_at=started_at,
+        calibration=None,
+        directory=directory,
+    )
+
+
+def _keep_in_file(
+    events: Sequence[tuple[float, str, dict[str, object]]],
+    *,
+    source: str,
+    name: str,
+    summary: list[str],
+    device: str,
+    started_at: dt.datetime | None,
+    calibration: dict[str, object] | None,
+    directory: Path | None,
+) -> Path:
+    """Write a session's events to a new private JSON file ``name`` (``{when}`` is replaced by
+    the start time) in ``directory`` (default :func:`unstored_dir`); returns its path."""
+    from host.private_dirs import make_private_dirs
+
     payload = {
         "format": UNSTORED_FORMAT,
-        "summary": [result_heading(result), *set_lines(result)],
-        "source": f"exercise:{result.exercise}",
+        "summary": summary,
+        "source": source,
         "device": device,
         "started_at": None if started_at is None else started_at.isoformat(),
         "calibration": calibration,
@@ -261,7 +312,7 @@ def save_unstored(
     folder = directory if directory is not None else unstored_dir()
     make_private_dirs(folder)
     when = started_at or dt.datetime.now(dt.UTC).astimezone()
-    stem = f"exercise-{when:%Y%m%d-%H%M%S}-{result.exercise}"
+    stem = name.format(when=f"{when:%Y%m%d-%H%M%S}")
     for n in range(1, 1000):
         path = folder / (f"{stem}.json" if n == 1 else f"{stem}-{n}.json")
         try:
@@ -276,7 +327,7 @@ def save_unstored(
         except OSError:
             path.unlink(missing_ok=True)
             raise
-        logger.warning("exercise session kept in %s (not in the database)", path)
+        logger.warning("%s session kept in %s (not in the database)", source, path)
         return path
     raise FileExistsError(f"{folder}: too many files named {stem}*.json")
 

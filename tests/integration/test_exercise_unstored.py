@@ -52,6 +52,35 @@ def test_an_exercise_the_database_refuses_is_kept_and_restored(
         assert store.events(info.id, "exercise_set")
 
 
+def test_rom_results_the_database_refuses_are_kept_and_restored(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    broken = tmp_path / "broken.sqlite3"
+    broken.write_bytes(b"not a database" * 100)
+    code = main(["rom", "--device", "sim:rom_all?speed=0", "--test", "flexion", "--age", "45",
+                 "--db", str(broken)])  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "cannot store the results" in err
+    (kept,) = (tmp_path / "data").rglob("rom-*.json")
+    assert str(kept) in err
+    assert stat.S_IMODE(kept.stat().st_mode) == 0o600
+    payload = json.loads(kept.read_text())
+    assert payload["source"] == "rom"
+    assert payload["summary"][0].startswith("flexion: ")
+
+    db = tmp_path / "s.sqlite3"
+    assert main(["exercise", "restore", str(kept), "--db", str(db)]) == 0
+    assert not kept.exists()
+    with SessionStore.open(db) as store:
+        (info,) = store.sessions()
+        assert info.source == "rom"
+        (rom,) = store.events(info.id, "rom")
+        assert rom.data["test"] == "flexion"
+        assert rom.data["age_years"] == 45.0
+        assert rom.data["norm"] is not None
+
+
 def test_restoring_a_file_that_is_no_kept_session_is_a_usage_error(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
