@@ -29,6 +29,7 @@ __all__ = [
     "calibrate_seconds",
     "check_connected",
     "hold_seconds",
+    "keep_refused",
     "load_calibration",
     "positive_seconds",
     "run_engine",
@@ -276,3 +277,21 @@ def check_connected(engine: Engine, duration_s: float | None) -> None:
     last = engine.link.last_error
     why = f" (last error: {last})" if last is not None else ""
     raise ConnectError(f"never connected to {engine.config.device}{during}{why}")
+
+
+def keep_refused(prog: str, what: str, keep: Callable[[], Path], db: Path | None) -> int:
+    """The database refused a finished session: keep it in a file with ``keep`` (which returns
+    the file) and say how to store it later; returns the exit code, 1. ``what`` names it in the
+    messages ("the session", "the results")."""
+    try:  # what was measured must not live only on the screen
+        path = keep()
+    except OSError as err:
+        print(f"{prog}: cannot keep {what} in a file either: {err}", file=sys.stderr)
+        return 1
+    print(
+        f"{prog}: kept {what} in {path}; to store later, run\n"
+        f"  posture exercise restore {str(path)!r}"
+        + (f" --db {str(db)!r}" if db is not None else ""),
+        file=sys.stderr,
+    )
+    return 1

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from host.commands._live import apply_settings, check_connected, positive_seconds
+from host.commands._live import apply_settings, check_connected, keep_refused, positive_seconds
 from host.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -301,38 +301,24 @@ def _run_guided(args: argparse.Namespace, spec: ExerciseSpec) -> int:
         from host.recording.store import SessionStore
 
         cal = engine.calibration.to_dict() if engine.calibration is not None else None
+        details = {
+            "device": args.device,
+            "started_at": started_at,
+            "calibration": cal,
+            "pain_before": pain_before,
+            "pain_after": pain_after,
+        }
         try:
             with SessionStore.open(args.db) as store:
-                sid = record_exercise(
-                    store,
-                    result,
-                    device=args.device,
-                    started_at=started_at,
-                    calibration=cal,
-                    pain_before=pain_before,
-                    pain_after=pain_after,
-                )
+                sid = record_exercise(store, result, **details)
         except PostureError as exc:  # the database cannot be opened or written
             print(f"posture exercise: cannot store the session: {exc}", file=sys.stderr)
-            try:  # what was counted and the pain given must not live only on the screen
-                path = save_unstored(
-                    result,
-                    device=args.device,
-                    started_at=started_at,
-                    calibration=cal,
-                    pain_before=pain_before,
-                    pain_after=pain_after,
-                )
-            except OSError as err:
-                print(f"posture exercise: cannot keep it in a file either: {err}", file=sys.stderr)
-                return 1
-            print(
-                f"posture exercise: the session is kept in {path}; store it later with\n"
-                f"  posture exercise restore {str(path)!r}"
-                + (f" --db {str(args.db)!r}" if args.db is not None else ""),
-                file=sys.stderr,
+            return keep_refused(
+                "posture exercise",
+                "the session",
+                lambda: save_unstored(result, **details),
+                args.db,
             )
-            return 1
         say(f"recorded session {sid}")
     return _stopped_exit(interrupted, signals)
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from host.commands._live import apply_settings, check_connected, positive_seconds
+from host.commands._live import apply_settings, check_connected, keep_refused, positive_seconds
 from host.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -184,18 +184,12 @@ def run(args: argparse.Namespace) -> int:
                 sid = record_rom(store, results, device=args.device, age_years=args.age)
         except PostureError as exc:  # the database cannot be opened or written
             print(f"posture rom: cannot store the results: {exc}", file=sys.stderr)
-            try:  # measured ranges must not live only on the screen
-                path = save_unstored_rom(results, device=args.device, age_years=args.age)
-            except OSError as err:
-                print(f"posture rom: cannot keep them in a file either: {err}", file=sys.stderr)
-                return 1
-            print(
-                f"posture rom: the results are kept in {path}; store them later with\n"
-                f"  posture exercise restore {str(path)!r}"
-                + (f" --db {str(args.db)!r}" if args.db is not None else ""),
-                file=sys.stderr,
+            return keep_refused(
+                "posture rom",
+                "the results",
+                lambda: save_unstored_rom(results, device=args.device, age_years=args.age),
+                args.db,
             )
-            return 1
         print(f"recorded session {sid}")
     return 0
 

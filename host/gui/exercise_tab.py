@@ -19,6 +19,7 @@ import math
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from PyQt6.QtCore import Qt, pyqtSignal
 from PyQt6.QtGui import QFont
@@ -97,6 +98,16 @@ class _Done:
     calibration: dict[str, object] | None
     pain_before: int | None
     pain_after: int | None = None
+
+    def details(self) -> dict[str, Any]:
+        """What is stored with the result (keywords of ``record_exercise``/``save_unstored``)."""
+        return {
+            "device": self.device,
+            "started_at": self.started_at,
+            "calibration": self.calibration,
+            "pain_before": self.pain_before,
+            "pain_after": self.pain_after,
+        }
 
 
 class PainDialog(QDialog):
@@ -551,15 +562,7 @@ class ExerciseTab(QWidget):
         it is kept in memory and "Store again" offered, so what was done is not lost."""
         try:
             with SessionStore.open(self.db_path) as store:
-                sid = record_exercise(
-                    store,
-                    done.result,
-                    device=done.device,
-                    started_at=done.started_at,
-                    calibration=done.calibration,
-                    pain_before=done.pain_before,
-                    pain_after=done.pain_after,
-                )
+                sid = record_exercise(store, done.result, **done.details())
         except PostureError as exc:
             logger.warning("cannot store the exercise session: %s", exc)
             if done not in self.unsaved:
@@ -599,14 +602,7 @@ class ExerciseTab(QWidget):
         kept = []
         for done in list(self.unsaved):
             try:
-                path = save_unstored(
-                    done.result,
-                    device=done.device,
-                    started_at=done.started_at,
-                    calibration=done.calibration,
-                    pain_before=done.pain_before,
-                    pain_after=done.pain_after,
-                )
+                path = save_unstored(done.result, **done.details())
             except OSError as exc:
                 logger.error("exercise session lost: not stored and not kept in a file: %s", exc)
                 continue

@@ -12,7 +12,7 @@ import math
 import numpy as np
 import pytest
 
-from calibration.procedures import fit_mounting
+from bench.bench_exercise import simulate
 from device_sim.exercise_scenarios import ExerciseTruth, exercise_truth
 from device_sim.generate import generate
 from host.analysis import analyze
@@ -29,18 +29,10 @@ SEEDS = (1, 2)
 
 @functools.cache
 def _session(scenario: str, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, ExerciseTruth]:
-    g = generate(scenario, seed=seed, minutes=6.0)
-    s, t = g.samples, g.samples.t_s
-
-    def window(a: float, b: float):  # type: ignore[no-untyped-def]
-        i, j = np.searchsorted(t, [a, b])
-        return s.slice(int(i), int(j))
-
-    calibration = fit_mounting(window(2.0, 8.0), window(12.0, 16.0))
-    analysis = analyze(s, calibration)
-    up = up_from_angles(analysis.flexion_deg, analysis.lateral_deg)
-    true_up = g.truth.up_sensor @ np.array(g.meta["mount_R_bs"]).T
-    return t, up, true_up, exercise_truth(scenario, seed)
+    """(t, estimated up, true up, truth): generated, calibrated from the preamble and analysed
+    like the live path, by the same code the benchmark uses."""
+    s = simulate(scenario, seed)
+    return s.t_s, s.up_body, s.true_up_body, s.truth
 
 
 def _coach(name: str, seed: int) -> tuple[CoachResult, ExerciseTruth]:
